@@ -1,0 +1,92 @@
+"""Who may do what with a workspace. Every check here reads guardian's object grants only.
+
+Guardian's shortcuts give superusers everything, and `get_objects_for_user` by default lets a
+model-wide permission open *every* workspace (`accept_global_perms=True`). Neither may happen
+here: a workspace role is held on that workspace or not at all.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import QuerySet
+from guardian.shortcuts import get_objects_for_user
+
+from .choices import WorkspaceRole
+from .models import Workspace, WorkspaceUserObjectPermission
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from .models import User
+
+OFFICER_PERM = "act_as_officer"
+ADMIN_PERM = "manage_members"
+
+
+def workspaces_with_perm(user: User | AnonymousUser, perm: str) -> QuerySet[Workspace]:
+    """Workspaces on which the user holds `perm` as an object grant (never a global one)."""
+    if not user.is_authenticated or not user.is_active:
+        return Workspace.objects.none()
+    return get_objects_for_user(
+        user,
+        f"embassies.{perm}",
+        klass=Workspace,
+        accept_global_perms=False,
+        with_superuser=False,
+    )
+
+
+def workspace_perms(user: User | AnonymousUser) -> frozenset[str]:
+    """The user's grants on their own workspace, cached on the user object for the request."""
+    if not user.is_authenticated or not user.is_active or not user.workspace_id:
+        return frozenset()
+    cached = getattr(user, "_workspace_perms", None)
+    prefetched = getattr(user, "workspace_grants", None)  # set by selectors.member_list
+    if cached is None and prefetched is not None:
+        cached = user._workspace_perms = frozenset(g.permission.codename for g in prefetched)
+    if cached is None:
+        cached = frozenset(
+            WorkspaceUserObjectPermission.objects.filter(
+                user_id=user.pk, content_object_id=user.workspace_id
+            ).values_list("permission__codename", flat=True)
+        )
+        user._workspace_perms = cached
+    return cached
+
+
+def is_officer(user: User | AnonymousUser) -> bool:
+    return OFFICER_PERM in workspace_perms(user)
+
+
+def is_workspace_admin(user: User | AnonymousUser, workspace: Workspace) -> bool:
+    return (
+        user.is_authenticated
+        and user.workspace_id == workspace.pk
+        and (ADMIN_PERM in workspace_perms(user))
+    )
+
+
+def is_platform_admin(user: User | AnonymousUser) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.is_platform_admin)
+
+
+def is_police_analyst(user: User | AnonymousUser) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.is_police_analyst)
+
+
+def can_manage_members(user: User | AnonymousUser, workspace: Workspace) -> bool:
+    """Delegation admins manage their own workspace; platform admins manage any."""
+    return is_platform_admin(user) or is_workspace_admin(user, workspace)
+
+
+def role_of(user: User) -> WorkspaceRole | None:
+    """The user's role in their workspace, for display and the members page."""
+    perms = workspace_perms(user)
+    if user.is_police_analyst:
+        return WorkspaceRole.ANALYST
+    if ADMIN_PERM in perms:
+        return WorkspaceRole.ADMIN
+    if OFFICER_PERM in perms:
+        return WorkspaceRole.OFFICER
+    return None

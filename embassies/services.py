@@ -1,0 +1,256 @@
+"""Writes for delegations, workspaces, memberships and invitations."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from guardian.shortcuts import assign_perm, remove_perm
+
+from .choices import WorkspaceRole
+from .models import Delegation, Invitation, MembershipEvent, User, Workspace
+from .permissions import ADMIN_PERM, OFFICER_PERM, can_manage_members, is_platform_admin
+from .selectors import token_hash
+
+ROLE_PERMS: dict[str, tuple[str, ...]] = {
+    WorkspaceRole.OFFICER: (OFFICER_PERM,),
+    WorkspaceRole.ADMIN: (OFFICER_PERM, ADMIN_PERM),
+    WorkspaceRole.ANALYST: (OFFICER_PERM,),
+}
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:50] or "delegation"
+    slug, n = base, 2
+    while Workspace.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+@transaction.atomic
+def delegation_onboard(
+    *,
+    actor: User | None,
+    name: str,
+    kind: str,
+    country: str = "",
+    admin_email: str | None = None,
+    admin_name: str = "",
+) -> tuple[Delegation, Invitation | None, str | None]:
+    """Create a delegation with its workspace and, optionally, invite its first admin.
+
+    Returns the delegation, the invitation and the raw invitation token (shown once).
+    `actor=None` is the command line, which runs with the operator's authority.
+    """
+    if actor is not None and not is_platform_admin(actor):
+        raise PermissionDenied(_("Only platform admins onboard delegations."))
+    delegation = Delegation(name=name.strip(), kind=kind, country=country, created_by=actor)
+    delegation.full_clean()
+    delegation.save()
+    workspace = Workspace(delegation=delegation, slug=_unique_slug(name))
+    workspace.full_clean()
+    workspace.save()
+    MembershipEvent.objects.create(
+        workspace=workspace,
+        action=MembershipEvent.Action.ONBOARDED,
+        subject_email=actor.email if actor else "",
+        actor=actor,
+    )
+    invitation, token = None, None
+    if admin_email:
+        invitation, token = invitation_create(
+            actor=actor,
+            workspace=workspace,
+            email=admin_email,
+            full_name=admin_name,
+            role=WorkspaceRole.ADMIN,
+        )
+    return delegation, invitation, token
+
+
+@transaction.atomic
+def invitation_create(
+    *,
+    actor: User | None,
+    workspace: Workspace,
+    email: str,
+    role: str,
+    full_name: str = "",
+) -> tuple[Invitation, str]:
+    """Invite someone to a workspace. Returns the invitation and its raw token.
+
+    Only the token's hash is stored; the link is e-mailed after the commit.
+    """
+    if actor is not None and not can_manage_members(actor, workspace):
+        raise PermissionDenied(_("You cannot invite members to this workspace."))
+    email = User.objects.normalize_email(email).strip().lower()
+    if role not in WorkspaceRole.values:
+        raise ValidationError({"role": _("Unknown role.")})
+    if role == WorkspaceRole.ANALYST and not workspace.is_host_police:
+        raise ValidationError({"role": _("Police analysts belong to the host police workspace.")})
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": _("This address already has an account.")})
+    # An open invitation for the same address is replaced, so the newest link is the one that works.
+    Invitation.objects.filter(
+        email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        workspace=workspace,
+        email=email,
+        full_name=full_name,
+        role=role,
+        token_hash=token_hash(token),
+        invited_by=actor,
+        expires_at=timezone.now() + settings.INVITATION_TTL,
+    )
+    invitation.full_clean()
+    invitation.save()
+    MembershipEvent.objects.create(
+        workspace=workspace,
+        action=MembershipEvent.Action.INVITED,
+        subject_email=email,
+        role=role,
+        actor=actor,
+    )
+    from .tasks import send_invitation_email_task
+
+    transaction.on_commit(lambda: send_invitation_email_task.delay(invitation.pk, token))
+    return invitation, token
+
+
+def invitation_revoke(*, actor: User, invitation: Invitation) -> None:
+    if not can_manage_members(actor, invitation.workspace):
+        raise PermissionDenied(_("You cannot manage this workspace."))
+    Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def totp_secret_new() -> str:
+    """A fresh 20-byte TOTP key, hex-encoded as django-otp stores it."""
+    return secrets.token_hex(20)
+
+
+def totp_code_valid(*, key_hex: str, code: str) -> int | None:
+    """Check a code against a key, allowing one step of clock drift. Returns the matched step."""
+    code = (code or "").strip().replace(" ", "")
+    if not code.isdigit() or len(code) != 6:
+        return None
+    totp = TOTP(bytes.fromhex(key_hex), step=30, t0=0, digits=6, drift=0)
+    for drift in (0, -1, 1):
+        totp.drift = drift
+        if totp.token() == int(code):
+            return totp.t()
+    return None
+
+
+def _grant_role(*, user: User, workspace: Workspace, role: str) -> None:
+    for perm in (OFFICER_PERM, ADMIN_PERM):
+        if perm in ROLE_PERMS[role]:
+            assign_perm(f"embassies.{perm}", user, workspace)
+        else:
+            remove_perm(f"embassies.{perm}", user, workspace)
+    user.is_police_analyst = role == WorkspaceRole.ANALYST
+    user.save(update_fields=["is_police_analyst"])
+
+
+@transaction.atomic
+def invitation_accept(
+    *, token: str, password: str, full_name: str, totp_key: str, totp_code: str
+) -> User:
+    """Turn a valid invitation into an account with a password and a confirmed TOTP device.
+
+    One transaction: either the person leaves with a working account and authenticator, or
+    nothing changes and the link still works.
+    """
+    invitation = Invitation.objects.select_for_update().filter(token_hash=token_hash(token)).first()
+    if invitation is None or invitation.state() != "pending":
+        raise ValidationError(_("This invitation link is not valid any more."))
+    user = User(email=invitation.email, full_name=full_name.strip() or invitation.full_name)
+    validate_password(password, user)
+    step = totp_code_valid(key_hex=totp_key, code=totp_code)
+    if step is None:
+        raise ValidationError(
+            {"totp_code": _("That code does not match. Check the clock on your phone.")}
+        )
+    # Conditional update: a second, concurrent acceptance finds nothing to claim.
+    claimed = Invitation.objects.filter(
+        pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(accepted_at=timezone.now())
+    if not claimed:
+        raise ValidationError(_("This invitation link is not valid any more."))
+    user.workspace = invitation.workspace
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    TOTPDevice.objects.create(user=user, name="default", key=totp_key, confirmed=True, last_t=step)
+    _grant_role(user=user, workspace=invitation.workspace, role=invitation.role)
+    Invitation.objects.filter(pk=invitation.pk).update(accepted_by=user)
+    MembershipEvent.objects.create(
+        workspace=invitation.workspace,
+        action=MembershipEvent.Action.JOINED,
+        subject_email=user.email,
+        role=invitation.role,
+        actor=user,
+    )
+    return user
+
+
+@transaction.atomic
+def member_remove(*, actor: User, workspace: Workspace, member: User) -> None:
+    """Remove a member: their account is deactivated, grants and API tokens revoked.
+
+    Deactivation is what cuts access on the very next request: Django refuses the session of an
+    inactive user, and DRF refuses their token.
+    """
+    if not can_manage_members(actor, workspace) or member.workspace_id != workspace.pk:
+        raise PermissionDenied(_("You cannot manage this workspace."))
+    if member.pk == actor.pk:
+        raise ValidationError(_("You cannot remove yourself; ask another admin."))
+    from rest_framework.authtoken.models import Token
+
+    for perm in (OFFICER_PERM, ADMIN_PERM):
+        remove_perm(f"embassies.{perm}", member, workspace)
+    Token.objects.filter(user=member).delete()
+    User.objects.filter(pk=member.pk).update(is_active=False, is_police_analyst=False)
+    MembershipEvent.objects.create(
+        workspace=workspace,
+        action=MembershipEvent.Action.REMOVED,
+        subject_email=member.email,
+        actor=actor,
+    )
+
+
+def user_create_with_totp(
+    *,
+    email: str,
+    password: str,
+    workspace: Workspace | None,
+    role: str | None,
+    full_name: str = "",
+    totp_key: str | None = None,
+    is_platform_admin: bool = False,
+) -> User:
+    """Create a ready account (demo data, tests, ops). Normal accounts come from invitations."""
+    user = User.objects.create_user(
+        email=email,
+        password=password,
+        full_name=full_name,
+        workspace=workspace,
+        is_platform_admin=is_platform_admin,
+    )
+    if workspace is not None and role:
+        _grant_role(user=user, workspace=workspace, role=role)
+    TOTPDevice.objects.create(
+        user=user, name="default", key=totp_key or totp_secret_new(), confirmed=True
+    )
+    return user

@@ -1,0 +1,89 @@
+"""The shared-record base: owner workspace, audience and TLP marking.
+
+A record app declares `class Lead(SharedRecord)` and gets the fields, the indexes that the
+audience filter needs, and `Lead.objects.visible_to(user)`.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .choices import TLP
+from .querysets import AudienceQuerySet
+
+
+def audience_indexes(prefix: str) -> list[models.Index]:
+    """The indexes the audience filter and the default ordering need, for one concrete model."""
+    return [
+        # The owner workspace's list, newest first ("my workspace's records").
+        models.Index(fields=["workspace", "-created_at", "-id"], name=f"{prefix}_ws_new"),
+        # Police analysts' lists: records open to police, newest first.
+        models.Index(
+            fields=["-created_at", "-id"],
+            name=f"{prefix}_police_new",
+            condition=models.Q(police_access=True),
+        ),
+        # Records shared with every workspace, newest first.
+        models.Index(
+            fields=["-created_at", "-id"],
+            name=f"{prefix}_all_new",
+            condition=models.Q(shared_with_all=True),
+        ),
+    ]
+
+
+class SharedRecord(models.Model):
+    """A record owned by one workspace and seen only by its audience.
+
+    Audience = the owner workspace, always; police analysts when `police_access`; every
+    workspace when `shared_with_all`; and each workspace in `shared_with`.
+    """
+
+    workspace = models.ForeignKey(
+        "embassies.Workspace",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("owner workspace"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    tlp = models.CharField(_("TLP"), max_length=16, choices=TLP.choices, default=TLP.AMBER)
+    police_access = models.BooleanField(
+        _("shared with police analysts"),
+        default=True,
+        help_text=_("Off for owner-only records."),
+    )
+    shared_with_all = models.BooleanField(_("shared with all workspaces"), default=False)
+    shared_with = models.ManyToManyField(
+        "embassies.Workspace",
+        related_name="+",
+        blank=True,
+        verbose_name=_("shared with workspaces"),
+    )
+
+    objects = AudienceQuerySet.as_manager()
+
+    # Concrete models add `indexes = audience_indexes("<short prefix>")` to their Meta:
+    # index names are capped at 30 characters, too short for %(app_label)s_%(class)s.
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # TLP:RED is for named recipients; it can never go to every workspace.
+            models.CheckConstraint(
+                name="%(app_label)s_%(class)s_red_not_all",
+                condition=~models.Q(tlp=TLP.RED, shared_with_all=True),
+                violation_error_message=_("A TLP:RED record cannot be shared with all workspaces."),
+            )
+        ]
+
+    @classmethod
+    def share_record_fk_name(cls) -> str:
+        """The share table's column pointing back at the record (e.g. `lead`)."""
+        return cls._meta.get_field("shared_with").m2m_field_name()

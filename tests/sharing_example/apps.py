@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SharingExampleConfig(AppConfig):
+    name = "tests.sharing_example"
+    label = "sharing_example"
