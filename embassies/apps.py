@@ -16,3 +16,5 @@ class EmbassiesConfig(AppConfig):
             request.session[SESSION_STARTED_KEY] = time.time()
 
         user_logged_in.connect(_stamp_login, dispatch_uid="embassies_stamp_login")
+
+        from . import schema  # noqa: F401  (registers the OpenAPI auth extension)

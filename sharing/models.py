@@ -87,3 +87,39 @@ class SharedRecord(models.Model):
     def share_record_fk_name(cls) -> str:
         """The share table's column pointing back at the record (e.g. `lead`)."""
         return cls._meta.get_field("shared_with").m2m_field_name()
+
+
+class Notification(models.Model):
+    """An in-app notice to one user about a record. It names the record, not its content.
+
+    The e-mail copy carries only the link; opening it goes through the record's own audience
+    check, so a notice can never show more than its reader may see.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=40)
+    title = models.CharField(max_length=200)
+    url = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    # Idempotency: one notice per (recipient, event); a retried task creates nothing twice.
+    event_key = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The bell: a user's unread notices, newest first.
+            models.Index(
+                fields=["recipient", "read_at", "-created_at"], name="sharing_notif_inbox"
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "event_key"], name="sharing_notification_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title

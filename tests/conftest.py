@@ -96,20 +96,26 @@ def as_user():
 
 
 @pytest.fixture
-def real_worker(transactional_db):
-    """A real Celery worker consuming from the broker in CELERY_BROKER_URL, for this test.
+def broker(transactional_db):
+    """Tasks go to the real broker in CELERY_BROKER_URL instead of running in-process.
 
     Skipped when no broker is configured (the embedded default runs tasks eagerly).
     """
     if not os.environ.get("CELERY_BROKER_URL"):
-        pytest.skip("needs CELERY_BROKER_URL (a real broker) for a real worker")
-    from celery.contrib.testing.worker import start_worker
-
+        pytest.skip("needs CELERY_BROKER_URL (a real broker)")
     from exchange.celery import app
 
     app.conf.task_always_eager = False
     try:
-        with start_worker(app, perform_ping_check=False, loglevel="WARNING", pool="solo") as w:
-            yield w
+        yield app
     finally:
         app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def real_worker(broker):
+    """A real Celery worker, in a thread of the test process, consuming from the broker."""
+    from celery.contrib.testing.worker import start_worker
+
+    with start_worker(broker, perform_ping_check=False, loglevel="WARNING", pool="solo") as w:
+        yield w

@@ -170,7 +170,7 @@ def test_members_api_query_count_is_constant(
     assert count() == first
 
 
-def test_workspace_model_has_guardian_direct_fk_tables():
+def test_workspace_model_has_guardian_direct_fk_tables(db):
     from guardian.utils import get_user_obj_perms_model
 
     model = get_user_obj_perms_model(Workspace)

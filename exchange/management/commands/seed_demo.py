@@ -1,7 +1,10 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from cases import demo as cases_demo
 from embassies import demo as embassies_demo
+from indicators import demo as indicators_demo
+from victims import demo as victims_demo
 
 
 class Command(BaseCommand):
@@ -14,7 +17,10 @@ class Command(BaseCommand):
         if settings.PRODUCTION:
             raise CommandError("seed_demo writes public demo passwords: refused in production.")
         rows = embassies_demo.seed()
-        # Later apps add their demo records here, each from its own <app>/demo.py.
+        # Each record app seeds its own demo records, bottom layer first.
+        lines: list[str] = []
+        for app_demo in (indicators_demo, victims_demo, cases_demo):
+            lines += app_demo.seed()
         if opts["quiet_users"]:
             return
         self.stdout.write(self.style.SUCCESS("Demo data loaded. Sign in at http://127.0.0.1:8000/"))
@@ -26,3 +32,5 @@ class Command(BaseCommand):
         width = max(len(r[0]) for r in rows)
         for email, role, secret in rows:
             self.stdout.write(f"  {email:<{width}}  {secret}  {role}")
+        for line in lines:
+            self.stdout.write(line)

@@ -1,0 +1,77 @@
+"""API pieces every record app reuses: audience fields on serializers, the inbox API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.generics import ListAPIView
+
+from embassies.models import Workspace
+
+from .choices import TLP, AudiencePreset
+from .models import Notification
+from .notifications import inbox
+from .services import audience_flags
+
+
+class AudienceSerializerMixin(serializers.Serializer):
+    """Write: `tlp`, `audience` (preset) and `shared_with` (workspace slugs).
+
+    Read: the owner workspace, the TLP, and the audience; the list of named workspaces is shown
+    to the owner workspace only (others learn only that the record was shared with them).
+    """
+
+    owner = serializers.CharField(source="workspace.slug", read_only=True)
+    tlp = serializers.ChoiceField(choices=TLP.choices, default=TLP.AMBER)
+    audience = serializers.ChoiceField(
+        choices=AudiencePreset.choices, default=AudiencePreset.OWNER_POLICE, write_only=True
+    )
+    shared_with = serializers.SlugRelatedField(
+        slug_field="slug",
+        many=True,
+        required=False,
+        queryset=Workspace.objects.filter(is_active=True),
+        write_only=True,
+    )
+    police_access = serializers.BooleanField(read_only=True)
+    shared_with_all = serializers.BooleanField(read_only=True)
+    shared_with_workspaces = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_shared_with_workspaces(self, obj: Any) -> list[str]:
+        request = self.context.get("request")
+        if request is None or request.user.workspace_id != obj.workspace_id:
+            return []
+        return [w.slug for w in obj.shared_with.all()]
+
+    def validate(self, attrs: dict) -> dict:
+        attrs = super().validate(attrs)
+        if attrs.get("audience") == AudiencePreset.NAMED and not attrs.get("shared_with"):
+            raise serializers.ValidationError({"shared_with": "Name at least one workspace."})
+        return attrs
+
+
+def audience_kwargs(data: dict) -> dict:
+    """Service keyword arguments from validated audience fields (form or serializer)."""
+    preset = data.get("audience", AudiencePreset.OWNER_POLICE)
+    workspaces = list(data.get("shared_with") or []) if preset == AudiencePreset.NAMED else []
+    return {"tlp": data.get("tlp", TLP.AMBER), **audience_flags(preset), "workspaces": workspaces}
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "title", "url", "created_at", "read_at"]
+
+
+class NotificationListApi(ListAPIView):
+    """The signed-in user's notices, newest first."""
+
+    serializer_class = NotificationSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return Notification.objects.none()
+        return inbox(user=self.request.user)
