@@ -213,6 +213,15 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 
+# --- indicators (IP exchange) settings ---
+# --- end indicators ---
+
+# --- cases (leads, freezes, cases) settings ---
+# --- end cases ---
+
+# --- victims settings ---
+# --- end victims ---
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
