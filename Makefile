@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check bench bench-quick worker beat clean
+.PHONY: run test lint check bench bench-quick worker beat messages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ worker: $(STAMP)
 
 beat: $(STAMP)
 	$(BIN)/celery -A exchange beat -l info
+
+# Refresh the Thai catalogue after changing UI text; the compiled .mo is committed so that a
+# fresh machine needs no gettext tools.
+messages: $(STAMP)
+	$(BIN)/python manage.py makemessages -l th -i ".venv/*" -i "tests/*" -i "benchmarks/*"
+	cd locale && ../$(BIN)/python ../manage.py compilemessages -l th
 
 clean:
 	rm -rf $(VENV) db.sqlite3
