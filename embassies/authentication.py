@@ -5,6 +5,8 @@ from typing import Any
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 
+from .permissions import is_verified
+
 
 class VerifiedSessionAuthentication(SessionAuthentication):
     """Browser sessions count for the API only once the second factor has been passed."""
@@ -14,6 +16,6 @@ class VerifiedSessionAuthentication(SessionAuthentication):
         if result is None:
             return None
         user = request._request.user
-        if not getattr(user, "is_verified", lambda: False)():
+        if not is_verified(user):
             return None
         return result

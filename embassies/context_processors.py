@@ -1,12 +1,12 @@
 from django.http import HttpRequest
 
-from .permissions import is_platform_admin, is_police_analyst, is_workspace_admin
+from .permissions import is_platform_admin, is_police_analyst, is_verified, is_workspace_admin
 
 
 def roles(request: HttpRequest) -> dict:
     """Navigation flags for the base layout."""
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated or not user.is_verified():
+    if user is None or not user.is_authenticated or not is_verified(user):
         return {"nav": {"signed_in": False}}
     workspace = user.workspace
     return {

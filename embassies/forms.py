@@ -29,7 +29,9 @@ class InviteMemberForm(forms.Form):
         roles = [WorkspaceRole.OFFICER, WorkspaceRole.ADMIN]
         if workspace.is_host_police:
             roles.append(WorkspaceRole.ANALYST)
-        self.fields["role"].choices = [(r.value, r.label) for r in roles]
+        role_field = self.fields["role"]
+        assert isinstance(role_field, forms.ChoiceField)
+        role_field.choices = [(r.value, r.label) for r in roles]
 
 
 class AcceptInvitationForm(forms.Form):
@@ -43,7 +45,7 @@ class AcceptInvitationForm(forms.Form):
     )
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("password1") and data.get("password1") != data.get("password2"):
             raise ValidationError({"password2": _("The two passwords differ.")})
         return data

@@ -11,6 +11,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from .permissions import is_verified
+
 SESSION_STARTED_KEY = "auth_started_at"
 
 # Paths a signed-in but not yet verified user may reach: the sign-in steps themselves.
@@ -49,7 +51,7 @@ class RequireTwoFactorMiddleware:
         user = request.user
         if (
             user.is_authenticated
-            and not user.is_verified()
+            and not is_verified(user)
             and not request.path.startswith(_UNVERIFIED_ALLOWED)
         ):
             return redirect(reverse("otp_verify") + "?next=" + request.get_full_path())

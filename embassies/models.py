@@ -34,7 +34,7 @@ class User(AbstractUser):
     police-visible record), and the audience filter reads them without a query.
     """
 
-    username = None
+    username = None  # type: ignore[assignment]
     email = models.EmailField(_("e-mail address"), unique=True)
     full_name = models.CharField(_("full name"), max_length=200, blank=True)
     workspace = models.ForeignKey(
@@ -49,8 +49,8 @@ class User(AbstractUser):
     is_platform_admin = models.BooleanField(_("platform admin"), default=False)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
-    objects = UserManager()
+    REQUIRED_FIELDS: list[str] = []  # type: ignore[misc]
+    objects = UserManager()  # type: ignore[misc,assignment]
 
     class Meta:
         ordering = ["email"]

@@ -44,15 +44,21 @@ def workspace_perms(user: User | AnonymousUser) -> frozenset[str]:
     cached = getattr(user, "_workspace_perms", None)
     prefetched = getattr(user, "workspace_grants", None)  # set by selectors.member_list
     if cached is None and prefetched is not None:
-        cached = user._workspace_perms = frozenset(g.permission.codename for g in prefetched)
+        cached = frozenset(g.permission.codename for g in prefetched)
+        setattr(user, "_workspace_perms", cached)  # noqa: B010  (per-request cache)
     if cached is None:
         cached = frozenset(
             WorkspaceUserObjectPermission.objects.filter(
                 user_id=user.pk, content_object_id=user.workspace_id
             ).values_list("permission__codename", flat=True)
         )
-        user._workspace_perms = cached
+        setattr(user, "_workspace_perms", cached)  # noqa: B010
     return cached
+
+
+def is_verified(user: object) -> bool:
+    """Has this session passed the second factor? (django-otp's OTPMiddleware sets this.)"""
+    return bool(getattr(user, "is_verified", lambda: False)())
 
 
 def is_officer(user: User | AnonymousUser) -> bool:

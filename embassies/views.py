@@ -17,8 +17,9 @@ from rest_framework.authtoken.models import Token
 
 from . import selectors, services
 from .forms import AcceptInvitationForm, InviteMemberForm, OnboardDelegationForm, OTPCodeForm
-from .permissions import is_platform_admin, role_of
+from .permissions import is_platform_admin, is_verified, role_of
 from .totp import base32_secret, provisioning_uri, qr_svg
+from .types import AuthedHttpRequest
 
 
 def _apply_errors(form, exc: ValidationError) -> None:
@@ -41,9 +42,9 @@ def _safe_next(request: HttpRequest, default: str = "home") -> str:
 
 
 @login_required
-def otp_verify(request: HttpRequest) -> HttpResponse:
+def otp_verify(request: AuthedHttpRequest) -> HttpResponse:
     """The second sign-in step: a code from the authenticator app."""
-    if request.user.is_verified():
+    if is_verified(request.user):
         return redirect(_safe_next(request))
     if not user_has_device(request.user):
         return redirect(reverse("otp_enrol") + "?next=" + _safe_next(request))
@@ -58,7 +59,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def otp_enrol(request: HttpRequest) -> HttpResponse:
+def otp_enrol(request: AuthedHttpRequest) -> HttpResponse:
     """Enrol an authenticator for an account that has none (accounts made outside invitations)."""
     if user_has_device(request.user):
         return redirect("otp_verify")
@@ -89,8 +90,8 @@ def otp_enrol(request: HttpRequest) -> HttpResponse:
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     """Accept an invitation: set a password and enrol an authenticator in one step."""
     invitation = selectors.invitation_get_by_token(token=token)
-    state = invitation.state() if invitation else "invalid"
-    if state != "pending":
+    if invitation is None or invitation.state() != "pending":
+        state = invitation.state() if invitation else "invalid"
         return render(request, "registration/invitation_invalid.html", {"state": state}, status=410)
     session_key = f"invite_totp:{invitation.token_hash[:16]}"
     key = request.session.get(session_key) or services.totp_secret_new()
@@ -132,7 +133,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_required
-def members(request: HttpRequest, slug: str) -> HttpResponse:
+def members(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     workspace = selectors.workspace_get_managed(user=request.user, slug=slug)
     form = InviteMemberForm(request.POST or None, workspace=workspace)
     if request.method == "POST" and form.is_valid():
@@ -161,7 +162,7 @@ def members(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_remove(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
+def member_remove(request: AuthedHttpRequest, slug: str, user_id: int) -> HttpResponse:
     workspace = selectors.workspace_get_managed(user=request.user, slug=slug)
     member = selectors.member_get(workspace=workspace, user_id=user_id)
     try:
@@ -175,7 +176,7 @@ def member_remove(request: HttpRequest, slug: str, user_id: int) -> HttpResponse
 
 @login_required
 @require_POST
-def invitation_revoke(request: HttpRequest, slug: str, invitation_id: int) -> HttpResponse:
+def invitation_revoke(request: AuthedHttpRequest, slug: str, invitation_id: int) -> HttpResponse:
     workspace = selectors.workspace_get_managed(user=request.user, slug=slug)
     invitation = selectors.invitation_list(workspace=workspace).filter(pk=invitation_id).first()
     if invitation is not None:
@@ -187,13 +188,13 @@ def invitation_revoke(request: HttpRequest, slug: str, invitation_id: int) -> Ht
 # --- onboarding (platform admins) ----------------------------------------------------------
 
 
-def _require_platform_admin(request: HttpRequest) -> None:
+def _require_platform_admin(request: AuthedHttpRequest) -> None:
     if not is_platform_admin(request.user):
         raise PermissionDenied
 
 
 @login_required
-def delegation_list(request: HttpRequest) -> HttpResponse:
+def delegation_list(request: AuthedHttpRequest) -> HttpResponse:
     _require_platform_admin(request)
     return render(
         request,
@@ -203,12 +204,12 @@ def delegation_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def delegation_onboard(request: HttpRequest) -> HttpResponse:
+def delegation_onboard(request: AuthedHttpRequest) -> HttpResponse:
     _require_platform_admin(request)
     form = OnboardDelegationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            delegation, invitation, _token = services.delegation_onboard(
+            delegation, _invitation, _token = services.delegation_onboard(
                 actor=request.user, **form.cleaned_data
             )
         except ValidationError as exc:
@@ -217,7 +218,7 @@ def delegation_onboard(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 _("%(name)s is onboarded; an invitation went to %(email)s.")
-                % {"name": delegation.name, "email": invitation.email},
+                % {"name": delegation.name, "email": form.cleaned_data["admin_email"]},
             )
             return redirect("members", slug=delegation.workspace.slug)
     return render(request, "embassies/delegation_onboard.html", {"form": form})
@@ -227,7 +228,7 @@ def delegation_onboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def api_token(request: HttpRequest) -> HttpResponse:
+def api_token(request: AuthedHttpRequest) -> HttpResponse:
     """Create, show once, or revoke the user's API token."""
     new_key = None
     if request.method == "POST":

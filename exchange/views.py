@@ -3,10 +3,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from embassies.permissions import role_of
+from embassies.types import AuthedHttpRequest
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedHttpRequest) -> HttpResponse:
     return render(request, "home.html", {"role": role_of(request.user)})
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 
-from embassies.models import Workspace
+from embassies.models import User, Workspace
 
 from .choices import TLP, AudiencePreset
 from .models import Notification
@@ -74,4 +74,4 @@ class NotificationListApi(ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Notification.objects.none()
-        return inbox(user=self.request.user)
+        return inbox(user=cast(User, self.request.user))

@@ -27,10 +27,12 @@ class AudienceFormMixin(forms.Form):
         qs = Workspace.objects.filter(is_active=True).select_related("delegation")
         if owner is not None:
             qs = qs.exclude(pk=owner.pk)
-        self.fields["shared_with"].queryset = qs
+        field = self.fields["shared_with"]
+        assert isinstance(field, forms.ModelMultipleChoiceField)
+        field.queryset = qs
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("audience") == AudiencePreset.NAMED and not data.get("shared_with"):
             self.add_error("shared_with", _("Name at least one workspace."))
         if data.get("audience") != AudiencePreset.NAMED:

@@ -86,7 +86,9 @@ class SharedRecord(models.Model):
     @classmethod
     def share_record_fk_name(cls) -> str:
         """The share table's column pointing back at the record (e.g. `lead`)."""
-        return cls._meta.get_field("shared_with").m2m_field_name()
+        field = cls._meta.get_field("shared_with")
+        assert isinstance(field, models.ManyToManyField)
+        return field.m2m_field_name()
 
 
 class Notification(models.Model):

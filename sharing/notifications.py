@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -26,7 +26,8 @@ def audience_members(record: SharedRecord) -> QuerySet[User]:
         condition |= Q(is_police_analyst=True)
     if record.shared_with_all:
         condition |= Q(workspace__isnull=False)
-    shared = record.shared_with.through.objects.filter(
+    shares: Any = record.shared_with.through
+    shared = shares.objects.filter(
         **{f"{type(record).share_record_fk_name()}_id": record.pk}
     ).values("workspace_id")
     condition |= Q(workspace_id__in=shared)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -13,7 +13,10 @@ if TYPE_CHECKING:
     from embassies.models import User
 
 
-class AudienceQuerySet(models.QuerySet):
+_M = TypeVar("_M", bound=models.Model)
+
+
+class AudienceQuerySet(models.QuerySet[_M, _M]):
     """Chainable filters for models that subclass `sharing.models.SharedRecord`."""
 
     def visible_to(self, user: User | AnonymousUser) -> Self:
@@ -28,8 +31,9 @@ class AudienceQuerySet(models.QuerySet):
         condition = Q()
         workspace_id = user.workspace_id
         if workspace_id:
-            shares = self.model.shared_with.through
-            record_fk = self.model.share_record_fk_name()
+            model: Any = self.model  # a SharedRecord subclass
+            shares = model.shared_with.through
+            record_fk = model.share_record_fk_name()
             condition |= (
                 Q(workspace_id=workspace_id)
                 | Q(shared_with_all=True)

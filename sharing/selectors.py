@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext as _
+
+from .querysets import AudienceQuerySet
 
 if TYPE_CHECKING:
     from embassies.models import User
@@ -19,7 +21,7 @@ R = TypeVar("R", bound="SharedRecord")
 NOT_FOUND_MESSAGE = "No record matches the given query."
 
 
-def record_get(*, queryset: QuerySet[R], user: User, pk: object) -> R:
+def record_get(*, queryset: AudienceQuerySet[R], user: User, pk: object) -> R:
     """Fetch one record through the viewer's audience filter.
 
     A missing id and a record outside the audience raise the same Http404 with the same
@@ -52,7 +54,7 @@ class Correlation:
 
 
 def correlation_for(
-    *, queryset: QuerySet[R], user: User, match: Q, exclude_workspace_id: int | None
+    *, queryset: AudienceQuerySet[R], user: User, match: Q, exclude_workspace_id: int | None
 ) -> Correlation:
     """Correlate one value across workspaces in two queries.
 

@@ -1,13 +1,15 @@
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
+
+from embassies.types import AuthedHttpRequest
 
 from .notifications import inbox, mark_read
 
 
 @login_required
-def notification_list(request: HttpRequest) -> HttpResponse:
+def notification_list(request: AuthedHttpRequest) -> HttpResponse:
     return render(
         request, "sharing/notifications.html", {"notifications": inbox(user=request.user)[:100]}
     )
@@ -15,6 +17,6 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def notifications_read(request: HttpRequest) -> HttpResponse:
+def notifications_read(request: AuthedHttpRequest) -> HttpResponse:
     mark_read(user=request.user)
     return redirect("notifications")

@@ -1,3 +1,5 @@
+from typing import cast
+
 from drf_spectacular.utils import extend_schema
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
@@ -16,8 +18,8 @@ class MeApi(APIView):
 
     @extend_schema(responses=MeSerializer)
     def get(self, request: Request) -> Response:
-        user = request.user
-        user.role = role_of(user)
+        user = cast(User, request.user)
+        user.role = role_of(user)  # type: ignore[attr-defined]
         return Response(MeSerializer(user).data)
 
 
@@ -39,12 +41,12 @@ class MemberListApi(ListAPIView):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no workspace
             return User.objects.none()
         workspace = selectors.workspace_get_managed(
-            user=self.request.user, slug=self.kwargs["slug"]
+            user=cast(User, self.request.user), slug=self.kwargs["slug"]
         )
         return selectors.member_list(workspace=workspace)
 
     def list(self, request: Request, *args, **kwargs) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
+        page = self.paginate_queryset(self.get_queryset()) or []
         for member in page:
             member.role = role_of(member)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

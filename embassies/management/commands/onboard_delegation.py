@@ -41,5 +41,6 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Onboarded {delegation} (workspace {delegation.workspace.slug}).")
         )
+        assert invitation is not None and token is not None  # an admin e-mail is required
         self.stdout.write(f"Invitation e-mailed to {invitation.email}; the link (valid once):")
         self.stdout.write(link)
