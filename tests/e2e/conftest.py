@@ -14,8 +14,8 @@ def browser():
     chromium = shutil.which("chromium")
     driver_path = shutil.which("chromedriver")
     if not chromium or not driver_path:
-        if os.environ.get("REQUIRE_BROWSER"):  # CI installs Chromium: a skip there is a failure
-            pytest.fail("REQUIRE_BROWSER is set but chromium/chromedriver are missing")
+        if os.environ.get("CI_TOOLS_REQUIRED"):  # CI installs Chromium: a skip there is a failure
+            pytest.fail("CI_TOOLS_REQUIRED is set but chromium/chromedriver are missing")
         pytest.skip("needs Debian's chromium and chromium-driver")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service

@@ -38,7 +38,9 @@ def test_a_separate_worker_process_delivers_the_invitation(broker, alpha, alpha_
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "exchange.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        ),
         "EMAIL_URL": "consolemail://",
     }
     worker = subprocess.Popen(
