@@ -192,6 +192,7 @@ class MembershipEvent(models.Model):
         INVITED = "invited", _("Invited")
         JOINED = "joined", _("Joined")
         REMOVED = "removed", _("Removed")
+        ROLE_CHANGED = "role_changed", _("Role changed")
         ONBOARDED = "onboarded", _("Delegation onboarded")
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="events")

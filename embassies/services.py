@@ -206,6 +206,28 @@ def invitation_accept(
 
 
 @transaction.atomic
+def member_set_role(*, actor: User, workspace: Workspace, member: User, role: str) -> User:
+    """Change a member's role in their workspace (officer, admin; analyst in the host police)."""
+    if not can_manage_members(actor, workspace) or member.workspace_id != workspace.pk:
+        raise PermissionDenied(_("You cannot manage this workspace."))
+    if role not in WorkspaceRole.values:
+        raise ValidationError({"role": _("Unknown role.")})
+    if role == WorkspaceRole.ANALYST and not workspace.is_host_police:
+        raise ValidationError({"role": _("Police analysts belong to the host police workspace.")})
+    if member.pk == actor.pk:
+        raise ValidationError(_("You cannot change your own role; ask another admin."))
+    _grant_role(user=member, workspace=workspace, role=role)
+    MembershipEvent.objects.create(
+        workspace=workspace,
+        action=MembershipEvent.Action.ROLE_CHANGED,
+        subject_email=member.email,
+        role=role,
+        actor=actor,
+    )
+    return member
+
+
+@transaction.atomic
 def member_remove(*, actor: User, workspace: Workspace, member: User) -> None:
     """Remove a member: their account is deactivated, grants and API tokens revoked.
 

@@ -23,6 +23,11 @@ urlpatterns = [
         name="member_remove",
     ),
     path(
+        "workspaces/<slug:slug>/members/<int:user_id>/role/",
+        views.member_role,
+        name="member_role",
+    ),
+    path(
         "workspaces/<slug:slug>/invitations/<int:invitation_id>/revoke/",
         views.invitation_revoke,
         name="invitation_revoke",

@@ -156,6 +156,7 @@ def members(request: AuthedHttpRequest, slug: str) -> HttpResponse:
             "invitations": selectors.invitation_list(workspace=workspace)[:50],
             "events": workspace.events.select_related("actor")[:30],
             "form": form,
+            "role_choices": form.fields["role"].choices,
         },
     )
 
@@ -171,6 +172,25 @@ def member_remove(request: AuthedHttpRequest, slug: str, user_id: int) -> HttpRe
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("%(email)s was removed.") % {"email": member.email})
+    return redirect("members", slug=workspace.slug)
+
+
+@login_required
+@require_POST
+def member_role(request: AuthedHttpRequest, slug: str, user_id: int) -> HttpResponse:
+    workspace = selectors.workspace_get_managed(user=request.user, slug=slug)
+    member = selectors.member_get(workspace=workspace, user_id=user_id)
+    try:
+        services.member_set_role(
+            actor=request.user,
+            workspace=workspace,
+            member=member,
+            role=request.POST.get("role", ""),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(email)s's role was changed.") % {"email": member.email})
     return redirect("members", slug=workspace.slug)
 
 

@@ -30,6 +30,7 @@ def _foreign_urls(alpha, alice):
         ("get", reverse("members", args=[alpha.slug])),
         ("post", reverse("members", args=[alpha.slug])),
         ("post", reverse("member_remove", args=[alpha.slug, alice.pk])),
+        ("post", reverse("member_role", args=[alpha.slug, alice.pk])),
         ("post", reverse("invitation_revoke", args=[alpha.slug, invitation.pk])),
         ("get", reverse("api_members", args=[alpha.slug])),
     ]
@@ -175,3 +176,32 @@ def test_workspace_model_has_guardian_direct_fk_tables(db):
 
     model = get_user_obj_perms_model(Workspace)
     assert model.__name__ == "WorkspaceUserObjectPermission"
+
+
+def test_admin_changes_a_members_role(alpha_admin, alice, alpha, as_user):
+    from embassies.permissions import is_workspace_admin
+
+    browser = as_user(alpha_admin)
+    response = browser.post(reverse("member_role", args=[alpha.slug, alice.pk]), {"role": "admin"})
+    assert response.status_code == 302
+    alice = User.objects.get(pk=alice.pk)
+    assert is_workspace_admin(alice, alpha)
+    browser.post(reverse("member_role", args=[alpha.slug, alice.pk]), {"role": "officer"})
+    alice = User.objects.get(pk=alice.pk)
+    assert not is_workspace_admin(alice, alpha)
+    # The analyst role exists only in the host police workspace.
+    page = browser.post(
+        reverse("member_role", args=[alpha.slug, alice.pk]), {"role": "analyst"}, follow=True
+    )
+    assert "host police" in page.content.decode()
+    assert not User.objects.get(pk=alice.pk).is_police_analyst
+
+
+def test_other_workspace_admin_cannot_change_roles(bravo_admin, alice, alpha, as_user):
+    response = as_user(bravo_admin).post(
+        reverse("member_role", args=[alpha.slug, alice.pk]), {"role": "admin"}
+    )
+    assert response.status_code == 404
+    from embassies.permissions import is_workspace_admin
+
+    assert not is_workspace_admin(User.objects.get(pk=alice.pk), alpha)
