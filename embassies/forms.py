@@ -19,6 +19,14 @@ class OnboardDelegationForm(forms.Form):
     admin_name = forms.CharField(label=_("Their name"), max_length=200, required=False)
 
 
+def role_choices(workspace: Workspace) -> list[tuple[str, str]]:
+    """Roles a member of `workspace` may hold: analysts only in the host police."""
+    roles = [WorkspaceRole.OFFICER, WorkspaceRole.ADMIN]
+    if workspace.is_host_police:
+        roles.append(WorkspaceRole.ANALYST)
+    return [(r.value, str(r.label)) for r in roles]
+
+
 class InviteMemberForm(forms.Form):
     email = forms.EmailField(label=_("E-mail"))
     full_name = forms.CharField(label=_("Name"), max_length=200, required=False)
@@ -26,12 +34,9 @@ class InviteMemberForm(forms.Form):
 
     def __init__(self, *args, workspace: Workspace, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        roles = [WorkspaceRole.OFFICER, WorkspaceRole.ADMIN]
-        if workspace.is_host_police:
-            roles.append(WorkspaceRole.ANALYST)
         role_field = self.fields["role"]
         assert isinstance(role_field, forms.ChoiceField)
-        role_field.choices = [(r.value, r.label) for r in roles]
+        role_field.choices = role_choices(workspace)
 
 
 class AcceptInvitationForm(forms.Form):

@@ -16,7 +16,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 
 from . import selectors, services
-from .forms import AcceptInvitationForm, InviteMemberForm, OnboardDelegationForm, OTPCodeForm
+from .forms import (
+    AcceptInvitationForm,
+    InviteMemberForm,
+    OnboardDelegationForm,
+    OTPCodeForm,
+    role_choices,
+)
 from .permissions import is_platform_admin, is_verified, role_of
 from .totp import base32_secret, provisioning_uri, qr_svg
 from .types import AuthedHttpRequest
@@ -156,7 +162,7 @@ def members(request: AuthedHttpRequest, slug: str) -> HttpResponse:
             "invitations": selectors.invitation_list(workspace=workspace)[:50],
             "events": workspace.events.select_related("actor")[:30],
             "form": form,
-            "role_choices": form.fields["role"].choices,
+            "role_choices": role_choices(workspace),
         },
     )
 
