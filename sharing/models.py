@@ -66,6 +66,10 @@ class SharedRecord(models.Model):
         verbose_name=_("shared with workspaces"),
     )
 
+    # Declared for type checkers: django-stubs does not add `_id` attributes on abstract models.
+    workspace_id: int
+    created_by_id: int
+
     objects = AudienceQuerySet.as_manager()
 
     # Concrete models add `indexes = audience_indexes("<short prefix>")` to their Meta:
