@@ -31,14 +31,18 @@ typecheck: $(STAMP)
 check: $(STAMP)
 	DJANGO_ENV=production SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(60))')" \
 	  ALLOWED_HOSTS=exchange.example DATABASE_URL=sqlite:///:memory: \
+	  VICTIMS_ENCRYPTION_KEYS="$$($(BIN)/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
+	  VICTIMS_LOOKUP_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(40))')" \
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/matching.py
+	$(BIN)/python benchmarks/lists.py
 
 # The benchmarks in a short, bounded form (CI).
 bench-quick: $(STAMP)
-	@if [ -f benchmarks/matching.py ]; then $(BIN)/python benchmarks/matching.py --quick; fi
+	$(BIN)/python benchmarks/matching.py --quick
+	$(BIN)/python benchmarks/lists.py --quick
 
 worker: $(STAMP)
 	$(BIN)/celery -A exchange worker -l info

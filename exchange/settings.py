@@ -124,6 +124,10 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60 if PRODUCTION else 0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Short OLTP queries: PostgreSQL's JIT spent ~0.5 s compiling the audience filter's plan on
+    # large lists (benchmarks/lists.py), far more than the query itself.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "embassies.User"
@@ -214,12 +218,63 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 
 # --- indicators (IP exchange) settings ---
+# Match every IP report left pending (broker down at submit time, a lost task) once a minute.
+CELERY_BEAT_SCHEDULE["indicators-sweep-unmatched"] = {
+    "task": "indicators.tasks.sweep_unmatched_task",
+    "schedule": 60.0,
+}
 # --- end indicators ---
 
 # --- cases (leads, freezes, cases) settings ---
+# A freeze request not frozen this many minutes after the account was reported is overdue.
+FREEZE_OVERDUE_MINUTES = env.int("FREEZE_OVERDUE_MINUTES", default=30)
+# A bank's temporary hold lasts this long unless the bank gives the expiry (Thai banks may hold
+# a suspect account for a few days pending a police order; the bank's own figure wins).
+FREEZE_HOLD_DAYS = env.int("FREEZE_HOLD_DAYS", default=7)
+# Remind the lead's owner and police this many hours before a hold lapses.
+FREEZE_REMINDER_HOURS = env.int("FREEZE_REMINDER_HOURS", default=24)
+if min(FREEZE_OVERDUE_MINUTES, FREEZE_HOLD_DAYS, FREEZE_REMINDER_HOURS) < 1:
+    raise ImproperlyConfigured("FREEZE_* settings must be positive whole numbers.")
+CELERY_BEAT_SCHEDULE["cases-freeze-expiry"] = {
+    "task": "cases.tasks.freeze_expiry_sweep_task",
+    "schedule": 15 * 60,
+}
 # --- end cases ---
 
 # --- victims settings ---
+# django-pgtrigger: the database trigger that keeps the victims access log append-only.
+INSTALLED_APPS = [*INSTALLED_APPS, "pgtrigger"]
+# Identity fields of victim records are encrypted with Fernet (AES-128-CBC + HMAC-SHA256).
+# VICTIMS_ENCRYPTION_KEYS: comma-separated Fernet keys; the first encrypts, all decrypt (rotation).
+# VICTIMS_LOOKUP_KEY: a separate secret for the keyed hash (HMAC-SHA256) of passport numbers.
+# Development uses fixed, public keys; production refuses to start without real ones.
+_VICTIMS_DEV_KEY = "ZGV2LW9ubHktdmljdGltcy1rZXktbm90LWZvci11c2U="
+VICTIMS_ENCRYPTION_KEYS = [
+    k.strip()
+    for k in (
+        _secret("VICTIMS_ENCRYPTION_KEYS", default=None if PRODUCTION else _VICTIMS_DEV_KEY) or ""
+    ).split(",")
+    if k.strip()
+]
+VICTIMS_LOOKUP_KEY = _secret(
+    "VICTIMS_LOOKUP_KEY", default=None if PRODUCTION else "dev-only-victims-lookup-key"
+)
+if PRODUCTION and (not VICTIMS_ENCRYPTION_KEYS or not VICTIMS_LOOKUP_KEY):
+    raise ImproperlyConfigured(
+        "VICTIMS_ENCRYPTION_KEYS and VICTIMS_LOOKUP_KEY must be set in production"
+    )
+if PRODUCTION and _VICTIMS_DEV_KEY in VICTIMS_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured("VICTIMS_ENCRYPTION_KEYS must not use the development key")
+# Identity data of a record closed (home or closed) longer than this is purged.
+VICTIMS_RETENTION_DAYS = env.int("VICTIMS_RETENTION_DAYS", default=365)
+if VICTIMS_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("VICTIMS_RETENTION_DAYS must be at least 1")
+# How many proxies in front of the app append to X-Forwarded-For (0: use REMOTE_ADDR only).
+VICTIMS_TRUSTED_PROXY_COUNT = env.int("VICTIMS_TRUSTED_PROXY_COUNT", default=0)
+CELERY_BEAT_SCHEDULE["victims-purge-expired-identity"] = {
+    "task": "victims.tasks.victims_purge_expired_task",
+    "schedule": timedelta(hours=6),
+}
 # --- end victims ---
 
 REST_FRAMEWORK = {

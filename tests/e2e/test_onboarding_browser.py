@@ -24,7 +24,7 @@ def _click_and_wait(driver, element) -> None:
     """Click, then wait until the browser has loaded the next page."""
     old_page = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(old_page))
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old_page))
 
 
 def _submit(driver) -> None:

@@ -44,7 +44,13 @@ def test_compose_config_validates():
     result = subprocess.run(
         [*compose, "config", "--quiet"],
         cwd=ROOT,
-        env={"SECRET_KEY": "x" * 60, "POSTGRES_PASSWORD": "pw", "PATH": "/usr/bin:/bin"},
+        env={
+            "SECRET_KEY": "x" * 60,
+            "POSTGRES_PASSWORD": "pw",
+            "VICTIMS_ENCRYPTION_KEYS": "k",
+            "VICTIMS_LOOKUP_KEY": "k",
+            "PATH": "/usr/bin:/bin",
+        },
         capture_output=True,
         text=True,
     )

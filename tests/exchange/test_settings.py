@@ -11,6 +11,9 @@ PROD = {
     "SECRET_KEY": "x" * 20 + "-a-long-random-production-secret-key-for-tests-only",
     "ALLOWED_HOSTS": "exchange.example",
     "DATABASE_URL": "sqlite:////tmp/check-deploy.sqlite3",
+    # victims: Fernet key(s) for identity fields and the passport lookup key (test values only).
+    "VICTIMS_ENCRYPTION_KEYS": "dGVzdC1vbmx5LXZpY3RpbXMta2V5LTMyLWJ5dGVzLSE=",
+    "VICTIMS_LOOKUP_KEY": "test-only-victims-lookup-key-0123456789",
 }
 
 

@@ -1,0 +1,161 @@
+"""API shapes of the IP exchange. Validation of rows is the service's job (per-row errors)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from sharing.api import AudienceSerializerMixin
+
+from ..choices import MatchState
+from ..models import Compound, IPReport, Match, NetworkEvidence
+from ..services import MAX_BATCH_ROWS
+
+
+class MatchBriefSerializer(serializers.ModelSerializer):
+    compound = serializers.CharField(source="compound.name", read_only=True)
+    compound_id = serializers.IntegerField(read_only=True)
+    evidence = serializers.CharField(source="evidence_label", read_only=True)
+
+    class Meta:
+        model = Match
+        fields = [
+            "id",
+            "compound_id",
+            "compound",
+            "kind",
+            "evidence",
+            "valid_from",
+            "valid_to",
+            "confidence",
+            "weak",
+            "warn_category",
+            "warn_reason",
+            "created_at",
+            "withdrawn_at",
+            "withdrawn_reason",
+        ]
+
+
+class IPReportSerializer(AudienceSerializerMixin, serializers.ModelSerializer):
+    match_state = serializers.ChoiceField(choices=MatchState.choices, read_only=True)
+    matches = serializers.SerializerMethodField()
+
+    class Meta:
+        model = IPReport
+        fields = [
+            "id",
+            "address",
+            "family",
+            "seen_at",
+            "context",
+            "port",
+            "note",
+            "asn",
+            "as_org",
+            "geo_country",
+            "enrichment_source",
+            "match_state",
+            "created_at",
+            "owner",
+            "tlp",
+            "audience",
+            "shared_with",
+            "police_access",
+            "shared_with_all",
+            "shared_with_workspaces",
+            "matches",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(MatchBriefSerializer(many=True))
+    def get_matches(self, obj: IPReport) -> list[dict]:
+        active = getattr(obj, "active_matches", None)
+        if active is None:
+            active = obj.matches.active().select_related("compound")
+        return MatchBriefSerializer(active, many=True).data
+
+
+class IPReportBatchSerializer(AudienceSerializerMixin):
+    reports = serializers.ListField(
+        child=serializers.DictField(),
+        allow_empty=False,
+        help_text=_("Rows of address, seen_at (ISO 8601 with offset), context, port, note."),
+    )
+
+    def validate_reports(self, value: list) -> list:
+        if len(value) > MAX_BATCH_ROWS:
+            raise serializers.ValidationError(
+                _("At most %(max)d reports per request; this one has %(n)d. Split it.")
+                % {"max": MAX_BATCH_ROWS, "n": len(value)}
+            )
+        return value
+
+
+class RowProblemSerializer(serializers.Serializer):
+    row = serializers.IntegerField()
+    value = serializers.CharField()
+    reason = serializers.CharField()
+    field = serializers.CharField()
+
+
+class BatchResultSerializer(serializers.Serializer):
+    created = serializers.ListField(child=serializers.IntegerField())
+    created_count = serializers.IntegerField()
+    duplicates = RowProblemSerializer(many=True)
+    errors = RowProblemSerializer(many=True)
+
+
+class MatchSerializer(MatchBriefSerializer):
+    report = serializers.IntegerField(source="report_id", read_only=True)
+    address = serializers.CharField(source="report.address", read_only=True)
+    owner = serializers.CharField(source="report.workspace.slug", read_only=True)
+    tlp = serializers.CharField(source="report.tlp", read_only=True)
+
+    class Meta(MatchBriefSerializer.Meta):
+        fields = ["report", "address", "owner", "tlp", *MatchBriefSerializer.Meta.fields]
+
+
+class CompoundSerializer(serializers.ModelSerializer):
+    country = serializers.CharField(source="country.code", read_only=True)
+    evidence_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Compound
+        fields = [
+            "id",
+            "name",
+            "aliases",
+            "country",
+            "area",
+            "latitude",
+            "longitude",
+            "status",
+            "sources",
+            "notes",
+            "evidence_count",
+        ]
+        read_only_fields = fields
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    compound = serializers.CharField(source="compound.name", read_only=True)
+
+    class Meta:
+        model = NetworkEvidence
+        fields = [
+            "id",
+            "compound_id",
+            "compound",
+            "kind",
+            "network",
+            "asn",
+            "as_org",
+            "valid_from",
+            "valid_to",
+            "source",
+            "confidence",
+            "notes",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,157 @@
+"""Reads of the IP exchange. Reports and matches always go through the viewer's audience."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from sharing.selectors import NOT_FOUND_MESSAGE, Correlation, correlation_for, record_get
+
+from .addresses import network_parse
+from .choices import NetworkKind
+from .models import Compound, IPReport, Match, NetworkEvidence, WarnListEntry
+from .permissions import can_curate, can_view_catalogue
+
+if TYPE_CHECKING:
+    from embassies.models import User
+
+
+def _not_found() -> Http404:
+    return Http404(_(NOT_FOUND_MESSAGE))
+
+
+def report_list(
+    *, user: User, mine: bool = False, state: str = "", compound_id: int | None = None
+) -> QuerySet[IPReport]:
+    """Reports the user may see, newest first; `mine` narrows to the user's workspace."""
+    qs = IPReport.objects.visible_to(user).select_related("workspace__delegation")
+    if mine:
+        qs = qs.filter(workspace_id=user.workspace_id or 0)
+    qs = qs.in_state(state)
+    if compound_id is not None:
+        qs = qs.filter(matches__compound_id=compound_id, matches__withdrawn_at__isnull=True)
+        qs = qs.distinct()
+    return qs
+
+
+def report_get(*, user: User, report_id: object) -> IPReport:
+    """One report in the user's audience; the same 404 for missing and hidden."""
+    return record_get(
+        queryset=IPReport.objects.with_state().select_related(
+            "workspace__delegation", "created_by"
+        ),
+        user=user,
+        pk=report_id,
+    )
+
+
+def report_matches(*, report: IPReport) -> list[Match]:
+    """All matches of a report the caller already may see, active first, with history."""
+    return list(
+        report.matches.select_related("compound", "evidence").order_by(
+            "-withdrawn_at", "-created_at"
+        )
+    )
+
+
+def report_correlation(*, user: User, report: IPReport) -> Correlation:
+    """Other delegations that reported the same address, or one in a prefix it matched."""
+    match = Q(address_key=report.address_key)
+    prefixes = (
+        report.matches.filter(withdrawn_at__isnull=True, kind=NetworkKind.PREFIX)
+        .values_list("matched_network", flat=True)
+        .distinct()
+    )
+    for prefix in prefixes:
+        net = network_parse(prefix)
+        match |= Q(address_key__gte=net.first, address_key__lte=net.last)
+    return correlation_for(
+        queryset=IPReport.objects.all(),
+        user=user,
+        match=match,
+        exclude_workspace_id=report.workspace_id,
+    )
+
+
+def match_list(
+    *, user: User, compound_id: int | None = None, include_withdrawn: bool = False
+) -> QuerySet[Match]:
+    """Matches of reports in the user's audience (one subquery over `visible_to`)."""
+    qs = Match.objects.visible_to(user).select_related("compound", "report__workspace__delegation")
+    if not include_withdrawn:
+        qs = qs.active()
+    if compound_id is not None:
+        qs = qs.filter(compound_id=compound_id)
+    return qs
+
+
+def compound_list(*, user: User) -> QuerySet[Compound]:
+    if not can_view_catalogue(user):
+        return Compound.objects.none()
+    return Compound.objects.annotate(evidence_count=Count("evidence", distinct=True))
+
+
+def compound_get(*, user: User, compound_id: object) -> Compound:
+    try:
+        compound = compound_list(user=user).filter(pk=compound_id).first()
+    except (TypeError, ValueError):
+        compound = None
+    if compound is None:
+        raise _not_found()
+    return compound
+
+
+def evidence_list(*, user: User, compound_id: int | None = None) -> QuerySet[NetworkEvidence]:
+    if not can_view_catalogue(user):
+        return NetworkEvidence.objects.none()
+    qs = NetworkEvidence.objects.select_related("compound")
+    if compound_id is not None:
+        qs = qs.filter(compound_id=compound_id)
+    return qs
+
+
+def evidence_get_for_edit(*, user: User, evidence_id: object) -> NetworkEvidence:
+    if not can_curate(user):
+        raise _not_found()
+    try:
+        evidence = evidence_list(user=user).filter(pk=evidence_id).first()
+    except (TypeError, ValueError):
+        evidence = None
+    if evidence is None:
+        raise _not_found()
+    return evidence
+
+
+def warn_list(*, user: User) -> QuerySet[WarnListEntry]:
+    if not can_view_catalogue(user):
+        return WarnListEntry.objects.none()
+    return WarnListEntry.objects.all()
+
+
+def warn_get_for_edit(*, user: User, entry_id: object) -> WarnListEntry:
+    if not can_curate(user):
+        raise _not_found()
+    try:
+        entry = WarnListEntry.objects.filter(pk=entry_id).first()
+    except (TypeError, ValueError):
+        entry = None
+    if entry is None:
+        raise _not_found()
+    return entry
+
+
+def report_prefetch_matches() -> Prefetch:
+    """Active matches with their compound, for list pages (one extra query per page)."""
+    return Prefetch(
+        "matches",
+        queryset=Match.objects.active().select_related("compound"),
+        to_attr="active_matches",
+    )
+
+
+def none_of(model: type) -> QuerySet:
+    """An empty queryset, for schema generation (which has no user to filter by)."""
+    return model.objects.none()

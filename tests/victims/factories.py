@@ -1,0 +1,48 @@
+"""Victim records for tests, created through the services like a real officer would."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from victims import services
+from victims.choices import ScreeningOutcome, VictimStatus
+from victims.models import VictimRecord
+
+NAME = "Zyxwanda"
+FAMILY = "Quorrelby"
+PASSPORT = "P-1234 567X"
+
+
+def victim(actor, **kw) -> VictimRecord:
+    """A record opened by `actor` with a recognisable (fictional) identity."""
+    data = {
+        "given_name": NAME,
+        "family_name": FAMILY,
+        "passport_number": PASSPORT,
+        "phone": "+63 900 000 0001",
+        "family_contact": "Mother, +63 900 000 0002",
+        "date_of_birth": dt.date(1999, 4, 5),
+        **kw,
+    }
+    return services.victim_create(actor=actor, **data)
+
+
+def screened(actor, record, outcome=ScreeningOutcome.IDENTIFIED_VICTIM) -> VictimRecord:
+    """Walk a record to a screening outcome."""
+    services.victim_transition(
+        actor=actor, record=record, to_status=VictimStatus.LOCATED, located_compound="KK Park"
+    )
+    services.victim_transition(
+        actor=actor, record=record, to_status=VictimStatus.RESCUED_OR_RELEASED
+    )
+    services.screening_record(
+        actor=actor,
+        record=record,
+        interview_date=dt.date(2026, 1, 10),
+        place="Mae Sot",
+        screening_officer="Officer A",
+        outcome=outcome,
+        outcome_reason="Indicators present",
+        indicators=["deception_recruitment", "forced_criminality"],
+    )
+    return VictimRecord.objects.get(pk=record.pk)
