@@ -3,7 +3,7 @@
     DATABASE_URL=postgres://... python benchmarks/lists.py    # 100,000 leads, 50 workspaces
     python benchmarks/lists.py --quick                        # 2,000 leads, 10 workspaces (CI)
 
-Builds a throw-away test database (Django's test-database machinery: `test_<name>`, dropped
+Builds a throw-away database (`bench_lists`, with Django's test-database machinery, dropped
 at the end), fills it with leads spread over the workspaces (about 85% shared with police,
 5% with all workspaces, 5% named to another workspace; statuses mixed; a tenth of the values
 reported by several workspaces), then requests each surface through the Django test client
@@ -165,6 +165,8 @@ def main() -> int:
 
     # No setup_test_environment(): it instruments template rendering (a deep copy of every
     # context for the test client's `response.context`), which would dominate the timings.
+    # A database of its own: never the test suite's test_<name>, which may be in use.
+    connection.settings_dict["TEST"]["NAME"] = "bench_lists"
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         with override_settings(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -19,8 +20,18 @@ from .choices import (
 )
 from .normalise import PERSON_ROLES, PLATFORMS
 
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+    from django_stubs_ext import StrOrPromise
 
-def _text(label: str, *, required: bool = True, help_text: str = "") -> forms.CharField:
+    from embassies.models import User
+
+    from .models import Case
+
+
+def _text(
+    label: StrOrPromise, *, required: bool = True, help_text: StrOrPromise = ""
+) -> forms.CharField:
     return forms.CharField(label=label, required=required, max_length=300, help_text=help_text)
 
 
@@ -104,11 +115,15 @@ class CommentForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=None, required=False)
+    assignee: forms.ModelChoiceField[User] = forms.ModelChoiceField(
+        label=_("Assign to"), queryset=None, required=False
+    )
 
-    def __init__(self, *args, analysts, **kwargs) -> None:
+    def __init__(self, *args, analysts: QuerySet[User], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = analysts
+        field = self.fields["assignee"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = analysts
 
 
 class FreezeRaiseForm(forms.Form):
@@ -136,11 +151,13 @@ class CaseOpenForm(forms.Form):
 
 
 class CaseLinkForm(forms.Form):
-    case = forms.ModelChoiceField(label=_("Case"), queryset=None)
+    case: forms.ModelChoiceField[Case] = forms.ModelChoiceField(label=_("Case"), queryset=None)
 
-    def __init__(self, *args, cases, **kwargs) -> None:
+    def __init__(self, *args, cases: QuerySet[Case], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["case"].queryset = cases
+        field = self.fields["case"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = cases
 
 
 class CaseStatusForm(forms.Form):
@@ -149,12 +166,16 @@ class CaseStatusForm(forms.Form):
 
 class TaskForm(forms.Form):
     title = forms.CharField(label=_("Task"), max_length=200)
-    assignee = forms.ModelChoiceField(label=_("Assignee"), queryset=None, required=False)
+    assignee: forms.ModelChoiceField[User] = forms.ModelChoiceField(
+        label=_("Assignee"), queryset=None, required=False
+    )
     due_date = forms.DateField(label=_("Due"), required=False, help_text="YYYY-MM-DD")
 
-    def __init__(self, *args, analysts, **kwargs) -> None:
+    def __init__(self, *args, analysts: QuerySet[User], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = analysts
+        field = self.fields["assignee"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = analysts
 
 
 class LeadFilterForm(forms.Form):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -22,7 +24,7 @@ from .choices import (
     LeadStatus,
     SourceReliability,
 )
-from .querysets import LeadQuerySet
+from .querysets import LeadManager
 
 
 class AppendOnly(models.Model):
@@ -81,7 +83,7 @@ class Lead(SharedRecord):
     )
     rejection_reason = models.TextField(_("reason"), blank=True, max_length=2000)
 
-    objects = LeadQuerySet.as_manager()
+    objects: ClassVar[LeadManager[Lead]] = LeadManager()
 
     class Meta(SharedRecord.Meta):
         indexes = [

@@ -7,6 +7,9 @@ and the API's `count` is COUNT_CAP with `count_capped: true`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import cast
+
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
@@ -26,7 +29,7 @@ def capped_count(queryset: QuerySet) -> tuple[int, bool]:
 class CappedPaginator(Paginator):
     @cached_property
     def _capped(self) -> tuple[int, bool]:
-        return capped_count(self.object_list)
+        return capped_count(cast(QuerySet, self.object_list))  # only used with querysets
 
     @cached_property
     def count(self) -> int:
@@ -58,12 +61,14 @@ class CappedLimitOffsetPagination(LimitOffsetPagination):
 
     def get_next_link(self) -> str | None:
         if self.count_capped and self.page_length == self.limit:
+            # paginate_queryset() set all three before a page could fill up to the limit.
+            assert self.request is not None and self.limit is not None and self.offset is not None
             url = self.request.build_absolute_uri()
             url = replace_query_param(url, self.limit_query_param, self.limit)
             return replace_query_param(url, self.offset_query_param, self.offset + self.limit)
         return super().get_next_link()
 
-    def get_count(self, queryset: QuerySet) -> int:
+    def get_count(self, queryset: QuerySet | Sequence) -> int:
         self.count_capped = False
         if not isinstance(queryset, QuerySet):
             return len(queryset)

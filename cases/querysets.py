@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Self
 
+from django.db import models
+
 from sharing.querysets import AudienceQuerySet
 
 from .choices import LeadStatus
@@ -19,3 +21,6 @@ class LeadQuerySet(AudienceQuerySet):
     def for_list(self) -> Self:
         """What a list row shows, fetched in the same query."""
         return self.select_related("workspace__delegation", "created_by", "assignee")
+
+
+LeadManager = models.Manager.from_queryset(LeadQuerySet)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.conf import settings
 from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
@@ -30,7 +30,16 @@ from .models import Case as CaseRecord
 from .normalise import query_keys
 
 if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
     from embassies.models import User
+
+
+class FreezeFlags(TypedDict):
+    """The flags every freeze-request row carries (see `freeze_list`)."""
+
+    is_open: bool
+    overdue: bool
 
 
 # --- leads ---------------------------------------------------------------------------------
@@ -202,7 +211,7 @@ def freeze_queue(*, user: User, now: datetime | None = None) -> QuerySet[FreezeR
     return freeze_list(user=user, now=now).filter(state__in=[*FREEZE_OPEN_STATES, "frozen"])
 
 
-def freeze_get(*, user: User, freeze_id: object, now: datetime | None = None) -> FreezeRequest:
+def freeze_get(*, user: User, freeze_id: int | str, now: datetime | None = None) -> FreezeRequest:
     """One freeze request whose lead the user may see; the same Http404 otherwise."""
     try:
         freeze = freeze_list(user=user, now=now).filter(pk=freeze_id).first()
@@ -213,10 +222,16 @@ def freeze_get(*, user: User, freeze_id: object, now: datetime | None = None) ->
     return freeze
 
 
-def freezes_for_lead(*, lead: Lead, now: datetime | None = None) -> list[FreezeRequest]:
+def freezes_for_lead(
+    *, lead: Lead, now: datetime | None = None
+) -> list[WithAnnotations[FreezeRequest, FreezeFlags]]:
     """A (visible) lead's freeze requests, newest first, with the same flags as the queue."""
     cutoff = overdue_cutoff(now)
-    rows = list(FreezeRequest.objects.filter(lead=lead).order_by("-requested_at", "-id"))
+    # The flags are set on each row below, as `freeze_list` annotates them.
+    rows = cast(
+        "list[WithAnnotations[FreezeRequest, FreezeFlags]]",
+        list(FreezeRequest.objects.filter(lead=lead).order_by("-requested_at", "-id")),
+    )
     for row in rows:
         row.is_open = row.state in FREEZE_OPEN_STATES
         row.overdue = row.is_open and row.reported_at < cutoff
@@ -295,9 +310,10 @@ def case_choices_for_lead(*, user: User, lead: Lead) -> QuerySet[CaseRecord]:
 
 def access_requests_incoming(*, user: User) -> QuerySet[AccessRequest]:
     """Requests for access to the user's workspace's leads (owners decide)."""
-    if not getattr(user, "workspace_id", None):
+    workspace_id: int | None = getattr(user, "workspace_id", None)
+    if not workspace_id:
         return AccessRequest.objects.none()
-    return AccessRequest.objects.filter(lead__workspace_id=user.workspace_id).select_related(
+    return AccessRequest.objects.filter(lead__workspace_id=workspace_id).select_related(
         "lead", "requester_workspace__delegation", "requester", "decided_by"
     )
 
@@ -314,7 +330,7 @@ def access_requests_outgoing(*, user: User) -> QuerySet[AccessRequest]:
     )
 
 
-def access_request_get_incoming(*, user: User, request_id: object) -> AccessRequest:
+def access_request_get_incoming(*, user: User, request_id: int | str) -> AccessRequest:
     """An incoming request the user's workspace may decide on; the same Http404 otherwise."""
     try:
         found = access_requests_incoming(user=user).filter(pk=request_id).first()
@@ -325,7 +341,7 @@ def access_request_get_incoming(*, user: User, request_id: object) -> AccessRequ
     return found
 
 
-def analysts() -> QuerySet:
+def analysts() -> QuerySet[User]:
     """Police analysts, for assignment choices."""
     from embassies.models import User
 

@@ -157,6 +157,7 @@ def lead_create(
     except LeadValueError as exc:
         raise ValidationError({exc.field: exc.message}) from exc
     workspace = actor.workspace
+    assert workspace is not None  # can_submit() requires a workspace
     named = audience_validate(
         owner=workspace, tlp=tlp, shared_with_all=shared_with_all, workspaces=workspaces
     )
@@ -551,10 +552,12 @@ def case_open(
     lead_analyst = lead_analyst or actor
     if not is_police_analyst(lead_analyst):
         raise ValidationError({"lead_analyst": _("The lead analyst is a police analyst.")})
-    audience_validate(owner=actor.workspace, tlp=tlp, shared_with_all=False, workspaces=())
+    workspace = actor.workspace
+    assert workspace is not None  # checked above (actor.workspace_id)
+    audience_validate(owner=workspace, tlp=tlp, shared_with_all=False, workspaces=())
     at = _now(now)
     case = Case(
-        workspace=actor.workspace,
+        workspace=workspace,
         created_by=actor,
         created_at=at,
         tlp=tlp,
@@ -594,7 +597,7 @@ def case_update(*, actor: User, case: Case, status: str, lead_analyst: User | No
             case=locked,
             actor=actor,
             action=CaseEventAction.STATUS,
-            text=CaseStatus(status).label,
+            text=str(CaseStatus(status).label),
         )
     locked.status = status
     locked.full_clean(exclude=["shared_with"])
@@ -724,13 +727,14 @@ def access_request_decide(
         lead=lead, actor=actor, at=at, action=LeadEventAction.ACCESS, text=text
     )
     # The requester hears through its own lead: the declined lead stays out of its sight.
-    if locked.via_lead_id is not None:
+    via_lead = locked.via_lead  # None (no query) when the request named no lead of its own
+    if via_lead is not None:
         notify(
             recipients=User.objects.filter(pk=locked.requester_id),
-            record=locked.via_lead,
+            record=via_lead,
             kind="access_decided",
             title=_("Your access request was %(s)s") % {"s": locked.get_state_display().lower()},
-            url=lead_url(lead) if approve else lead_url(locked.via_lead),
+            url=lead_url(lead) if approve else lead_url(via_lead),
             event_key=f"access-{locked.pk}-decided",
         )
     return locked

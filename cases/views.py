@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from embassies.permissions import is_police_analyst
+from embassies.types import AuthedHttpRequest
 from sharing.api import audience_kwargs
 
 from . import selectors, services
@@ -63,7 +64,7 @@ def _page(request: HttpRequest, qs):
 
 
 @login_required
-def lead_list(request: HttpRequest) -> HttpResponse:
+def lead_list(request: AuthedHttpRequest) -> HttpResponse:
     """My workspace's leads by default; `?all=1` lists every lead the user may see."""
     form = LeadFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -83,7 +84,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def lead_search(request: HttpRequest) -> HttpResponse:
+def lead_search(request: AuthedHttpRequest) -> HttpResponse:
     """Search every lead in the user's audience by normalised value, kind, status and date."""
     form = LeadFilterForm(request.GET or None)
     page = None
@@ -93,7 +94,7 @@ def lead_search(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def lead_new(request: HttpRequest) -> HttpResponse:
+def lead_new(request: AuthedHttpRequest) -> HttpResponse:
     """Pick a kind (a link each), then fill in that kind's fields."""
     if not can_submit(request.user):
         raise PermissionDenied
@@ -127,7 +128,7 @@ def lead_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def lead_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     lead = selectors.lead_get(user=request.user, lead_id=pk)
     user = request.user
     now = timezone.now()
@@ -168,7 +169,7 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "cases/lead_detail.html", context)
 
 
-def _post_action(request: HttpRequest, pk: int, action) -> HttpResponse:
+def _post_action(request: AuthedHttpRequest, pk: int, action) -> HttpResponse:
     lead = selectors.lead_get(user=request.user, lead_id=pk)
     try:
         action(lead)
@@ -179,7 +180,7 @@ def _post_action(request: HttpRequest, pk: int, action) -> HttpResponse:
 
 @login_required
 @require_POST
-def lead_transition(request: HttpRequest, pk: int) -> HttpResponse:
+def lead_transition(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     form = TransitionForm(request.POST)
 
     def act(lead):
@@ -198,7 +199,7 @@ def lead_transition(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def lead_comment(request: HttpRequest, pk: int) -> HttpResponse:
+def lead_comment(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     form = CommentForm(request.POST)
 
     def act(lead):
@@ -211,7 +212,7 @@ def lead_comment(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def lead_assign(request: HttpRequest, pk: int) -> HttpResponse:
+def lead_assign(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     form = AssignForm(request.POST, analysts=selectors.analysts())
 
     def act(lead):
@@ -224,7 +225,7 @@ def lead_assign(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def lead_freeze(request: HttpRequest, pk: int) -> HttpResponse:
+def lead_freeze(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     form = FreezeRaiseForm(request.POST)
 
     def act(lead):
@@ -241,7 +242,7 @@ def lead_freeze(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def lead_request_access(request: HttpRequest, pk: int) -> HttpResponse:
+def lead_request_access(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     def act(lead):
         made = services.access_request_create(
             actor=request.user, via_lead=lead, note=request.POST.get("note", "")[:2000]
@@ -258,7 +259,7 @@ def lead_request_access(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def lead_open_case(request: HttpRequest, pk: int) -> HttpResponse:
+def lead_open_case(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     lead = selectors.lead_get(user=request.user, lead_id=pk)
     form = CaseOpenForm(request.POST)
     if not form.is_valid():
@@ -274,7 +275,7 @@ def lead_open_case(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def lead_link_case(request: HttpRequest, pk: int) -> HttpResponse:
+def lead_link_case(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     lead = selectors.lead_get(user=request.user, lead_id=pk)
     form = CaseLinkForm(
         request.POST, cases=selectors.case_choices_for_lead(user=request.user, lead=lead)
@@ -294,7 +295,7 @@ def lead_link_case(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def review_queue(request: HttpRequest) -> HttpResponse:
+def review_queue(request: AuthedHttpRequest) -> HttpResponse:
     if not is_police_analyst(request.user):
         raise PermissionDenied
     qs = selectors.review_queue(user=request.user)
@@ -302,7 +303,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def freeze_queue(request: HttpRequest) -> HttpResponse:
+def freeze_queue(request: AuthedHttpRequest) -> HttpResponse:
     """Open freeze requests with their running clocks (computed here, no script), overdue first."""
     if not is_police_analyst(request.user):
         raise PermissionDenied
@@ -313,7 +314,7 @@ def freeze_queue(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def freeze_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def freeze_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     now = timezone.now()
     freeze = selectors.freeze_get(user=request.user, freeze_id=pk, now=now)
     form = FreezeUpdateForm(request.POST or None, initial={"bank_reference": freeze.bank_reference})
@@ -351,13 +352,13 @@ def freeze_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def case_list(request: HttpRequest) -> HttpResponse:
+def case_list(request: AuthedHttpRequest) -> HttpResponse:
     qs = selectors.case_list(user=request.user)
     return render(request, "cases/case_list.html", {"page": _page(request, qs)})
 
 
 @login_required
-def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def case_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     case = selectors.case_get(user=request.user, case_id=pk)
     analyst = is_police_analyst(request.user)
     return render(
@@ -374,7 +375,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _case_action(request: HttpRequest, pk: int, action) -> HttpResponse:
+def _case_action(request: AuthedHttpRequest, pk: int, action) -> HttpResponse:
     case = selectors.case_get(user=request.user, case_id=pk)
     try:
         action(case)
@@ -385,12 +386,14 @@ def _case_action(request: HttpRequest, pk: int, action) -> HttpResponse:
 
 @login_required
 @require_POST
-def case_task_add(request: HttpRequest, pk: int) -> HttpResponse:
+def case_task_add(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     form = TaskForm(request.POST, analysts=selectors.analysts())
 
     def act(case):
         if not form.is_valid():
-            raise ValidationError([f"{k}: {' '.join(v)}" for k, v in form.errors.items()])
+            raise ValidationError(
+                [f"{k}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items()]
+            )
         services.case_task_add(actor=request.user, case=case, **form.cleaned_data)
 
     return _case_action(request, pk, act)
@@ -398,7 +401,7 @@ def case_task_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def case_task_done(request: HttpRequest, pk: int, task_id: int) -> HttpResponse:
+def case_task_done(request: AuthedHttpRequest, pk: int, task_id: int) -> HttpResponse:
     def act(case):
         task = selectors.case_tasks(case=case).filter(pk=task_id).first()
         if task is None:
@@ -410,7 +413,7 @@ def case_task_done(request: HttpRequest, pk: int, task_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def case_status(request: HttpRequest, pk: int) -> HttpResponse:
+def case_status(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     form = CaseStatusForm(request.POST)
 
     def act(case):
@@ -425,7 +428,7 @@ def case_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def access_requests(request: HttpRequest) -> HttpResponse:
+def access_requests(request: AuthedHttpRequest) -> HttpResponse:
     return render(
         request,
         "cases/access_requests.html",
@@ -438,7 +441,7 @@ def access_requests(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def access_request_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def access_request_decide(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     access_request = selectors.access_request_get_incoming(user=request.user, request_id=pk)
     try:
         services.access_request_decide(

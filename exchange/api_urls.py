@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("indicators.api.urls")),
     path("", include("cases.api.urls")),
     path("", include("victims.api.urls")),
+    path("", include("exchange.stix_api")),
 ]

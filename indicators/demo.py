@@ -8,6 +8,7 @@ in every source and note. They say nothing about whoever actually holds that add
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from embassies.models import User
 
@@ -16,7 +17,7 @@ from .services import catalogue_import, ip_report_submit_batch
 
 FICTIONAL = "FICTIONAL DEMO RANGE - not evidence about the real holder of this space"
 
-COMPOUNDS = [
+COMPOUNDS: list[dict[str, Any]] = [
     {
         "name": "KK Park",
         "aliases": ["KK Garden"],
@@ -63,7 +64,7 @@ COMPOUNDS = [
     },
 ]
 
-WARN_LIST = [
+WARN_LIST: list[dict[str, Any]] = [
     {"asn": 14593, "as_org": "SPACEX-STARLINK", "category": "satellite",
      "reason": "Starlink satellite internet: one address serves many unrelated terminals"},
     {"asn": None, "as_org": "Myanma Posts and Telecommunications", "category": "mobile",

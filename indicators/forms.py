@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -147,10 +148,12 @@ class CatalogueImportForm(forms.Form):
         label=_("Compound (for a geofeed)"), queryset=Compound.objects.none(), required=False
     )
 
-    def __init__(self, *args, compounds=None, **kwargs) -> None:
+    def __init__(self, *args, compounds: QuerySet[Compound] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if compounds is not None:
-            self.fields["compound"].queryset = compounds
+            field = self.fields["compound"]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = compounds
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

@@ -469,7 +469,7 @@ def _flatten(
     plens = family.plens
     if family.starts.dtype == object:
         sizes = np.array([1 << (bits - p) for p in plens.tolist()], dtype=object)
-        sort_key = family.starts * 256 + plens
+        sort_key: NDArray[Any] = family.starts * 256 + plens  # object or uint64 dtype
         top: Any = 1 << bits
     else:
         sizes = np.uint64(1) << (bits - plens).astype(np.uint64)

@@ -6,12 +6,14 @@ Addresses and prefixes are stored as normalised text plus 32-hex-digit keys (see
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, ClassVar
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_countries.fields import CountryField
+from django_countries.fields import Country, CountryField
 
 from sharing.models import SharedRecord, audience_indexes
 
@@ -22,7 +24,10 @@ from .choices import (
     ReportContext,
     WarnCategory,
 )
-from .querysets import EvidenceQuerySet, IPReportQuerySet, MatchQuerySet
+from .querysets import EvidenceQuerySet, IPReportManager, MatchQuerySet
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Compound(models.Model):
@@ -30,7 +35,8 @@ class Compound(models.Model):
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     aliases = models.JSONField(_("aliases"), default=list, blank=True)
-    country = CountryField(_("country"))
+    # Annotated: django-stubs reads a CountryField as a CharField (str); it holds a Country.
+    country: models.Field[Any, Country] = CountryField(_("country"))
     area = models.CharField(_("area"), max_length=200, blank=True)
     latitude = models.DecimalField(
         _("latitude (approx.)"),
@@ -192,7 +198,7 @@ class IPReport(SharedRecord):
     geo_country = models.CharField(_("country (geolocation)"), max_length=2, blank=True)
     enrichment_source = models.CharField(max_length=120, blank=True)
 
-    objects = IPReportQuerySet.as_manager()
+    objects: ClassVar[IPReportManager[IPReport]] = IPReportManager()
 
     class Meta(SharedRecord.Meta):
         verbose_name = _("IP report")
@@ -233,7 +239,7 @@ class IPReport(SharedRecord):
             matched = self.matches.filter(withdrawn_at__isnull=True).exists()
         return MatchState.MATCHED if matched else MatchState.NO_MATCH
 
-    def get_match_state_display(self) -> str:
+    def get_match_state_display(self) -> StrOrPromise:
         return MatchState(self.match_state).label
 
     def refresh_from_db(self, *args, **kwargs) -> None:

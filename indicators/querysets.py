@@ -39,6 +39,9 @@ class IPReportQuerySet(AudienceQuerySet):
         return self.filter(address_key__gte=first, address_key__lte=last)
 
 
+IPReportManager = models.Manager.from_queryset(IPReportQuerySet)
+
+
 class MatchQuerySet(models.QuerySet):
     def active(self) -> Self:
         return self.filter(withdrawn_at__isnull=True)

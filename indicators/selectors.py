@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Model, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -17,6 +17,9 @@ from .permissions import can_curate, can_view_catalogue
 
 if TYPE_CHECKING:
     from embassies.models import User
+
+
+M = TypeVar("M", bound=Model)
 
 
 def _not_found() -> Http404:
@@ -94,7 +97,9 @@ def compound_list(*, user: User) -> QuerySet[Compound]:
     return Compound.objects.annotate(evidence_count=Count("evidence", distinct=True))
 
 
-def compound_get(*, user: User, compound_id: object) -> Compound:
+def compound_get(*, user: User, compound_id: int | str | None) -> Compound:
+    if compound_id is None:  # no id, no compound: the same 404
+        raise _not_found()
     try:
         compound = compound_list(user=user).filter(pk=compound_id).first()
     except (TypeError, ValueError):
@@ -113,7 +118,7 @@ def evidence_list(*, user: User, compound_id: int | None = None) -> QuerySet[Net
     return qs
 
 
-def evidence_get_for_edit(*, user: User, evidence_id: object) -> NetworkEvidence:
+def evidence_get_for_edit(*, user: User, evidence_id: int | str) -> NetworkEvidence:
     if not can_curate(user):
         raise _not_found()
     try:
@@ -131,7 +136,7 @@ def warn_list(*, user: User) -> QuerySet[WarnListEntry]:
     return WarnListEntry.objects.all()
 
 
-def warn_get_for_edit(*, user: User, entry_id: object) -> WarnListEntry:
+def warn_get_for_edit(*, user: User, entry_id: int | str) -> WarnListEntry:
     if not can_curate(user):
         raise _not_found()
     try:
@@ -152,6 +157,6 @@ def report_prefetch_matches() -> Prefetch:
     )
 
 
-def none_of(model: type) -> QuerySet:
+def none_of(model: type[M]) -> QuerySet[M]:
     """An empty queryset, for schema generation (which has no user to filter by)."""
-    return model.objects.none()
+    return model._default_manager.none()

@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -99,9 +99,10 @@ def _parse_seen_at(value: object) -> datetime:
     if isinstance(value, datetime):
         when = value
     else:
-        when = parse_datetime(str(value or "").strip())
-        if when is None:
+        parsed = parse_datetime(str(value or "").strip())
+        if parsed is None:
             raise ValueError(_("seen_at is not a date and time (use ISO 8601)"))
+        when = parsed
     if timezone.is_naive(when):
         raise ValueError(_("seen_at needs a time zone (e.g. +07:00 or Z)"))
     if when > timezone.now() + CLOCK_SKEW:
@@ -217,6 +218,7 @@ def ip_report_submit_batch(
             % {"max": MAX_BATCH_ROWS, "n": len(rows)}
         )
     owner = actor.workspace
+    assert owner is not None  # checked above (actor.workspace_id)
     named = audience_validate(
         owner=owner, tlp=tlp, shared_with_all=shared_with_all, workspaces=workspaces
     )
@@ -226,7 +228,7 @@ def ip_report_submit_batch(
         clean, problem = _validate_row(row)
         if problem:
             result.errors.append(problem)
-        else:
+        elif clean is not None:  # always, without a problem
             clean_rows.append(clean)
     existing = _existing_sightings(owner.pk, [c["address"].key for c in clean_rows])
     seen_in_batch: set[tuple[str, datetime, str]] = set()
@@ -303,14 +305,40 @@ def _insert_reports(to_create: list[tuple[dict, IPReport]], result: BatchResult)
 # --- matching ------------------------------------------------------------------------------
 
 
+class _EvidenceRow(TypedDict):
+    """A network-evidence row as the compiled catalogue holds it (`values()` of these)."""
+
+    id: int
+    compound_id: int
+    kind: str
+    network: str
+    asn: int | None
+    as_org: str
+    valid_from: datetime | None
+    valid_to: datetime | None
+    confidence: int
+
+
+class _WarnRow(TypedDict):
+    """A warn-list row as the compiled catalogue holds it (`values()` of these)."""
+
+    id: int
+    kind: str
+    network: str
+    asn: int | None
+    as_org: str
+    category: str
+    reason: str
+
+
 @dataclass(frozen=True)
 class _Catalogue:
     """The compiled catalogue: one prefix index over evidence and warn-list prefixes."""
 
     version: int
     index: PrefixIndex
-    evidence: dict[int, dict]
-    warn: dict[int, dict]
+    evidence: dict[int, _EvidenceRow]
+    warn: dict[int, _WarnRow]
     evidence_by_asn: dict[int, list[int]]
     evidence_by_org: dict[str, list[int]]
     warn_by_asn: dict[int, int]
@@ -337,7 +365,7 @@ def catalogue_compiled() -> _Catalogue:
     cached = _catalogue_cache.get(version)
     if cached is not None:
         return cached
-    evidence = {
+    evidence: dict[int, _EvidenceRow] = {
         e["id"]: e
         for e in NetworkEvidence.objects.values(
             "id",
@@ -351,7 +379,7 @@ def catalogue_compiled() -> _Catalogue:
             "confidence",
         )
     }
-    warn = {
+    warn: dict[int, _WarnRow] = {
         w["id"]: w
         for w in WarnListEntry.objects.values(
             "id", "kind", "network", "asn", "as_org", "category", "reason"
@@ -391,7 +419,7 @@ def catalogue_compiled() -> _Catalogue:
     return compiled
 
 
-def _in_window(evidence: dict, when: datetime) -> bool:
+def _in_window(evidence: _EvidenceRow, when: datetime) -> bool:
     start, end = evidence["valid_from"], evidence["valid_to"]
     return (start is None or start <= when) and (end is None or when < end)
 
@@ -842,10 +870,15 @@ def _upsert_compound(fields: dict) -> str:
     return state
 
 
-def _upsert_network(model: type, fields: dict, identity: tuple[str, ...], extra: tuple) -> tuple:
+def _upsert_network(
+    model: type[NetworkEvidence] | type[WarnListEntry],
+    fields: dict,
+    identity: tuple[str, ...],
+    extra: tuple[str, ...],
+) -> tuple[str, NetworkEvidence | WarnListEntry, NetworkEvidence | WarnListEntry | None]:
     """Create or update one evidence / warn-list row; returns (state, object, before)."""
     obj = model(**{k: v for k, v in fields.items() if k != "compound"})
-    if "compound" in fields:
+    if "compound" in fields and isinstance(obj, NetworkEvidence):  # warn entries have none
         obj.compound = fields["compound"]
     _normalise_network_fields(obj)
     lookup = {name: getattr(obj, name) for name in identity}

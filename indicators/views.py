@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from embassies.types import AuthedHttpRequest
 from sharing.api import audience_kwargs
 
 from . import selectors, services
@@ -49,12 +50,12 @@ def _apply_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
-def _require_submit(request: HttpRequest) -> None:
+def _require_submit(request: AuthedHttpRequest) -> None:
     if not can_submit(request.user):
         raise PermissionDenied(_("Only liaison officers of a workspace can submit reports."))
 
 
-def _require_curator(request: HttpRequest) -> None:
+def _require_curator(request: AuthedHttpRequest) -> None:
     if not can_curate(request.user):
         raise PermissionDenied(_("Only police analysts and platform admins edit the catalogue."))
 
@@ -67,7 +68,7 @@ def _attribution() -> dict:
 
 
 @login_required
-def report_list(request: HttpRequest) -> HttpResponse:
+def report_list(request: AuthedHttpRequest) -> HttpResponse:
     """The user's workspace's reports (or every report in their audience) with match state."""
     scope = request.GET.get("scope") or ("mine" if request.user.workspace_id else "all")
     state = request.GET.get("state", "")
@@ -89,14 +90,14 @@ def report_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _submit(request: HttpRequest, form, rows: list[dict]):
+def _submit(request: AuthedHttpRequest, form, rows: list[dict]):
     return services.ip_report_submit_batch(
         actor=request.user, rows=rows, **audience_kwargs(form.cleaned_data)
     )
 
 
 @login_required
-def report_submit(request: HttpRequest) -> HttpResponse:
+def report_submit(request: AuthedHttpRequest) -> HttpResponse:
     """One IP address in a form."""
     _require_submit(request)
     form = ReportForm(request.POST or None, owner=request.user.workspace)
@@ -117,7 +118,7 @@ def report_submit(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def report_paste(request: HttpRequest) -> HttpResponse:
+def report_paste(request: AuthedHttpRequest) -> HttpResponse:
     """Many addresses pasted as text, one a line."""
     _require_submit(request)
     form = PasteForm(request.POST or None, owner=request.user.workspace)
@@ -140,7 +141,7 @@ def report_paste(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def report_upload(request: HttpRequest) -> HttpResponse:
+def report_upload(request: AuthedHttpRequest) -> HttpResponse:
     """A CSV upload; the result page lists each row's outcome."""
     _require_submit(request)
     form = UploadForm(request.POST or None, request.FILES or None, owner=request.user.workspace)
@@ -163,7 +164,7 @@ def report_upload(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
+def report_detail(request: AuthedHttpRequest, report_id: int) -> HttpResponse:
     """A report, its matches and why, and who else reported it (within the audience)."""
     report = selectors.report_get(user=request.user, report_id=report_id)
     return render(
@@ -179,7 +180,7 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
 
 
 @login_required
-def match_list(request: HttpRequest) -> HttpResponse:
+def match_list(request: AuthedHttpRequest) -> HttpResponse:
     include_withdrawn = request.GET.get("withdrawn") == "1"
     qs = selectors.match_list(user=request.user, include_withdrawn=include_withdrawn)
     return render(
@@ -193,7 +194,7 @@ def match_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def compound_list(request: HttpRequest) -> HttpResponse:
+def compound_list(request: AuthedHttpRequest) -> HttpResponse:
     if not can_view_catalogue(request.user):
         raise PermissionDenied
     return render(
@@ -207,7 +208,7 @@ def compound_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def compound_detail(request: HttpRequest, compound_id: int) -> HttpResponse:
+def compound_detail(request: AuthedHttpRequest, compound_id: int) -> HttpResponse:
     """A compound, its evidence, and the matches within the viewer's audience."""
     compound = selectors.compound_get(user=request.user, compound_id=compound_id)
     matches = selectors.match_list(user=request.user, compound_id=compound.pk)
@@ -224,7 +225,7 @@ def compound_detail(request: HttpRequest, compound_id: int) -> HttpResponse:
 
 
 @login_required
-def compound_edit(request: HttpRequest, compound_id: int | None = None) -> HttpResponse:
+def compound_edit(request: AuthedHttpRequest, compound_id: int | None = None) -> HttpResponse:
     _require_curator(request)
     compound = (
         selectors.compound_get(user=request.user, compound_id=compound_id) if compound_id else None
@@ -246,7 +247,7 @@ def compound_edit(request: HttpRequest, compound_id: int | None = None) -> HttpR
 
 @login_required
 def evidence_edit(
-    request: HttpRequest, compound_id: int | None = None, evidence_id: int | None = None
+    request: AuthedHttpRequest, compound_id: int | None = None, evidence_id: int | None = None
 ) -> HttpResponse:
     _require_curator(request)
     evidence = None
@@ -280,7 +281,7 @@ def evidence_edit(
 
 @login_required
 @require_POST
-def evidence_delete(request: HttpRequest, evidence_id: int) -> HttpResponse:
+def evidence_delete(request: AuthedHttpRequest, evidence_id: int) -> HttpResponse:
     _require_curator(request)
     evidence = selectors.evidence_get_for_edit(user=request.user, evidence_id=evidence_id)
     compound_id = evidence.compound_id
@@ -290,7 +291,7 @@ def evidence_delete(request: HttpRequest, evidence_id: int) -> HttpResponse:
 
 
 @login_required
-def warn_list(request: HttpRequest) -> HttpResponse:
+def warn_list(request: AuthedHttpRequest) -> HttpResponse:
     if not can_view_catalogue(request.user):
         raise PermissionDenied
     form = None
@@ -315,7 +316,7 @@ def warn_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def warn_delete(request: HttpRequest, entry_id: int) -> HttpResponse:
+def warn_delete(request: AuthedHttpRequest, entry_id: int) -> HttpResponse:
     _require_curator(request)
     entry = selectors.warn_get_for_edit(user=request.user, entry_id=entry_id)
     services.warn_entry_delete(actor=request.user, entry=entry)
@@ -324,7 +325,7 @@ def warn_delete(request: HttpRequest, entry_id: int) -> HttpResponse:
 
 
 @login_required
-def catalogue_import(request: HttpRequest) -> HttpResponse:
+def catalogue_import(request: AuthedHttpRequest) -> HttpResponse:
     """Upload a CSV, JSON or geofeed catalogue file; each bad line is listed with its reason."""
     _require_curator(request)
     form = CatalogueImportForm(

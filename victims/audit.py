@@ -14,7 +14,7 @@ import ipaddress
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -161,13 +161,20 @@ def access_log(
 
 
 def access_log_request(
-    request: HttpRequest, records: Sequence[VictimRecord] | VictimRecord, action: str, detail=""
+    request: HttpRequest,
+    records: Sequence[VictimRecord] | VictimRecord,
+    action: str,
+    detail: str = "",
 ) -> list[AccessEvent]:
     """`access_log` for a page or API request: the signed-in user and the client address."""
     if isinstance(records, VictimRecord):
         records = [records]
     return access_log(
-        actor=request.user, records=records, action=action, ip=client_ip(request), detail=detail
+        actor=cast("User", request.user),  # the views and the API require a signed-in user
+        records=records,
+        action=action,
+        ip=client_ip(request),
+        detail=detail,
     )
 
 

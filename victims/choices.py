@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class VictimStatus(models.TextChoices):
@@ -16,7 +17,7 @@ class VictimStatus(models.TextChoices):
     UNDETERMINED = "undetermined", _("Undetermined")
     REFERRED = "referred", _("Referred (National Referral Mechanism)")
     REPATRIATION = "repatriation", _("Repatriation under way")
-    HOME = "home", _("Home")
+    HOME = "home", pgettext_lazy("victim status", "Home")  # not the home page
     CLOSED = "closed", _("Closed")
 
 

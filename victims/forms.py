@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -21,6 +23,9 @@ from .choices import (
     Sex,
     VictimStatus,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -57,12 +62,14 @@ class VictimForm(forms.Form):
 
     def __init__(self, *args, editing: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["nationality"].choices = [("", "—"), *countries]
+        nationality = self.fields["nationality"]
+        assert isinstance(nationality, forms.ChoiceField)
+        nationality.choices = [("", "—"), *countries]
         if editing:
             del self.fields["note"]
 
 
-def _allowed_by_hand(status: str) -> list[tuple[str, str]]:
+def _allowed_by_hand(status: str) -> list[tuple[str, StrOrPromise]]:
     targets = TRANSITIONS.get(status, frozenset()) - SCREENING_STATUSES - OUTCOME_STATUSES
     return [(s.value, s.label) for s in VictimStatus if s in targets]
 
@@ -92,7 +99,9 @@ class TransitionForm(forms.Form):
 
     def __init__(self, *args, status: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["to_status"].choices = _allowed_by_hand(status)
+        to_status = self.fields["to_status"]
+        assert isinstance(to_status, forms.ChoiceField)
+        to_status.choices = _allowed_by_hand(status)
 
 
 class ScreeningForm(forms.Form):

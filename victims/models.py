@@ -7,13 +7,13 @@ changes, exports, prints, search hits and purges are written to the hash-chained
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_countries.fields import CountryField
+from django_countries.fields import Country, CountryField
 
 from sharing.choices import TLP
 from sharing.models import SharedRecord, audience_indexes
@@ -29,7 +29,7 @@ from .choices import (
     VictimStatus,
 )
 from .crypto import EncryptedDateField, EncryptedTextField
-from .querysets import AppendOnlyError, AppendOnlyQuerySet, VictimRecordQuerySet
+from .querysets import AppendOnlyError, AppendOnlyQuerySet, VictimRecordManager
 from .triggers import AppendOnly
 
 IDENTITY_FIELDS = (
@@ -69,7 +69,8 @@ class VictimRecord(SharedRecord):
     identity_purged_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # --- non-identifying: plain, for statistics ---------------------------------------------
-    nationality = CountryField(_("nationality"), blank=True)
+    # Annotated: django-stubs reads a CountryField as a CharField (str); it holds a Country.
+    nationality: models.Field[Any, Country] = CountryField(_("nationality"), blank=True)
     sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
     age_band = models.CharField(
         _("age band"), max_length=10, choices=AgeBand.choices, default=AgeBand.UNKNOWN
@@ -118,7 +119,7 @@ class VictimRecord(SharedRecord):
         editable=False,
     )
 
-    objects = VictimRecordQuerySet.as_manager()
+    objects: ClassVar[VictimRecordManager[VictimRecord]] = VictimRecordManager()
 
     class Meta(SharedRecord.Meta):
         indexes = [

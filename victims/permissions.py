@@ -33,7 +33,10 @@ def can_see_identity_in_lists(user: User | AnonymousUser, record: VictimRecord) 
 def can_read_access_log(user: User | AnonymousUser) -> bool:
     """A delegation admin reads who accessed their workspace's records."""
     return bool(
-        user.is_authenticated and user.workspace_id and is_workspace_admin(user, user.workspace)
+        user.is_authenticated
+        and user.workspace_id
+        and user.workspace is not None
+        and is_workspace_admin(user, user.workspace)
     )
 
 

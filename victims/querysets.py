@@ -22,6 +22,9 @@ class VictimRecordQuerySet(AudienceQuerySet):
         return self.filter(status__in=FINAL_STATUSES)
 
 
+VictimRecordManager = models.Manager.from_queryset(VictimRecordQuerySet)
+
+
 class AppendOnlyError(Exception):
     """An attempt to change or delete an append-only row through the app."""
 

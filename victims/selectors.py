@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncMonth
@@ -13,16 +14,15 @@ from sharing.selectors import record_get
 from .crypto import lookup_hash
 from .models import AccessEvent, Screening, VictimEvent, VictimRecord
 from .permissions import can_read_access_log, can_use_police_view
+from .querysets import VictimRecordQuerySet
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser
-
     from embassies.models import User
 
 
 def victim_list(
-    *, user: User | AnonymousUser, status: str = "", compound: str = "", owned: bool = False
-) -> QuerySet[VictimRecord]:
+    *, user: User, status: str = "", compound: str = "", owned: bool = False
+) -> VictimRecordQuerySet[VictimRecord]:
     """Records in the viewer's audience, newest first (one indexed query)."""
     qs = VictimRecord.objects.visible_to(user)
     if owned:
@@ -31,15 +31,15 @@ def victim_list(
 
 
 def victim_police_list(
-    *, user: User | AnonymousUser, status: str = "", compound: str = ""
-) -> QuerySet[VictimRecord]:
+    *, user: User, status: str = "", compound: str = ""
+) -> VictimRecordQuerySet[VictimRecord]:
     """Police analysts: the records shared with police, filterable by status and compound."""
     if not can_use_police_view(user):
         return VictimRecord.objects.none()
     return victim_list(user=user, status=status, compound=compound).filter(police_access=True)
 
 
-def victim_get(*, user: User | AnonymousUser, pk: object) -> VictimRecord:
+def victim_get(*, user: User, pk: object) -> VictimRecord:
     """One record in the viewer's audience; the same Http404 for missing and hidden."""
     return record_get(
         queryset=VictimRecord.objects.select_related("workspace__delegation", "created_by"),
@@ -56,7 +56,7 @@ def victim_screenings(*, record: VictimRecord) -> QuerySet[Screening]:
     return record.screenings.select_related("created_by")
 
 
-def victim_search_passport(*, user: User | AnonymousUser, number: str) -> QuerySet[VictimRecord]:
+def victim_search_passport(*, user: User, number: str) -> VictimRecordQuerySet[VictimRecord]:
     """Exact passport-number lookup through the keyed hash, within the viewer's audience."""
     digest = lookup_hash(number)
     if not digest:
@@ -69,17 +69,17 @@ class VictimStats:
     """Counts only, over the records in the viewer's audience: no identity is read."""
 
     total: int
-    by_status: list[dict]
-    by_nationality: list[dict]
-    by_compound: list[dict]
-    by_month: list[dict]
+    by_status: list[dict[str, Any]]
+    by_nationality: list[dict[str, Any]]
+    by_compound: list[dict[str, Any]]
+    by_month: Sequence[Mapping[str, Any]]  # read-only rows of values("month", "count")
 
 
-def victim_stats(*, user: User | AnonymousUser) -> VictimStats:
+def victim_stats(*, user: User) -> VictimStats:
     # Only non-identifying columns are selected: the encrypted fields are never loaded.
     qs = VictimRecord.objects.visible_to(user).order_by()
 
-    def grouped(column: str) -> list[dict]:
+    def grouped(column: str) -> list[dict[str, Any]]:
         return list(qs.values(column).annotate(count=Count("id")).order_by("-count", column))
 
     by_month = list(
@@ -97,9 +97,7 @@ def victim_stats(*, user: User | AnonymousUser) -> VictimStats:
     )
 
 
-def access_event_list(
-    *, user: User | AnonymousUser, record_id: int | None = None
-) -> QuerySet[AccessEvent]:
+def access_event_list(*, user: User, record_id: int | None = None) -> QuerySet[AccessEvent]:
     """Who accessed the admin's own workspace's records; nothing for anyone else."""
     if not can_read_access_log(user):
         return AccessEvent.objects.none()

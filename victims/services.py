@@ -52,7 +52,9 @@ def _locked(record: VictimRecord | int) -> VictimRecord:
     return locked
 
 
-def _event(record: VictimRecord, *, actor: User | None, kind: str, note: str = "", **kw) -> None:
+def _event(
+    record: VictimRecord, *, actor: User | None, kind: str, note: str = "", **kw: Any
+) -> None:
     VictimEvent.objects.create(record=record, actor=actor, kind=kind, note=note, **kw)
 
 
@@ -120,10 +122,12 @@ def victim_create(
     _not_future("date_of_birth", date_of_birth)
     _not_future("reported_missing_on", reported_missing_on)
     workspaces = list(workspaces)
+    workspace = actor.workspace
+    assert workspace is not None  # checked above (actor.workspace_id)
     record = VictimRecord(
         workspace_id=actor.workspace_id,
         created_by=actor,
-        nationality=nationality or (actor.workspace.delegation.country or ""),
+        nationality=nationality or (workspace.delegation.country or ""),
         sex=sex,
         age_band=age_band,
         reported_missing_on=reported_missing_on or _today(),
@@ -133,7 +137,7 @@ def victim_create(
     )
     assert_sharing_ground(record=record, shared_with_all=shared_with_all, workspaces=workspaces)
     sharing_services.audience_validate(
-        owner=actor.workspace, tlp=tlp, shared_with_all=shared_with_all, workspaces=workspaces
+        owner=workspace, tlp=tlp, shared_with_all=shared_with_all, workspaces=workspaces
     )
     _set_identity(
         record,

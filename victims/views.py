@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from embassies.types import AuthedHttpRequest
 from sharing.api import audience_kwargs
 from sharing.choices import AudiencePreset
 
@@ -56,7 +57,7 @@ def _page(request: HttpRequest, qs) -> Any:
     return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def _list(request: HttpRequest, *, title: str, qs, police: bool = False) -> HttpResponse:
+def _list(request: AuthedHttpRequest, *, title: str, qs, police: bool = False) -> HttpResponse:
     filters = ListFilterForm(request.GET or None)
     return render(
         request,
@@ -65,7 +66,12 @@ def _list(request: HttpRequest, *, title: str, qs, police: bool = False) -> Http
     )
 
 
-def _filters(request: HttpRequest) -> dict[str, str]:
+class _ListFilters(TypedDict):
+    status: str
+    compound: str
+
+
+def _filters(request: AuthedHttpRequest) -> _ListFilters:
     form = ListFilterForm(request.GET or None)
     if form.is_valid():
         return {"status": form.cleaned_data["status"], "compound": form.cleaned_data["compound"]}
@@ -73,14 +79,14 @@ def _filters(request: HttpRequest) -> dict[str, str]:
 
 
 @login_required
-def victim_list(request: HttpRequest) -> HttpResponse:
+def victim_list(request: AuthedHttpRequest) -> HttpResponse:
     """My nationals: the records my workspace owns. No identity in lists (it is not audited)."""
     qs = selectors.victim_list(user=request.user, owned=True, **_filters(request))
     return _list(request, title=_("My nationals"), qs=qs)
 
 
 @login_required
-def victim_shared_list(request: HttpRequest) -> HttpResponse:
+def victim_shared_list(request: AuthedHttpRequest) -> HttpResponse:
     """Records other workspaces shared with mine (or with police, for analysts)."""
     qs = selectors.victim_list(user=request.user, **_filters(request))
     if request.user.workspace_id:
@@ -89,7 +95,7 @@ def victim_shared_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def victim_police_list(request: HttpRequest) -> HttpResponse:
+def victim_police_list(request: AuthedHttpRequest) -> HttpResponse:
     """Police analysts: every record shared with police, by status and compound."""
     if not can_use_police_view(request.user):
         raise PermissionDenied
@@ -98,7 +104,7 @@ def victim_police_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def victim_create(request: HttpRequest) -> HttpResponse:
+def victim_create(request: AuthedHttpRequest) -> HttpResponse:
     if not can_open_records(request.user):
         raise PermissionDenied
     form = VictimForm(request.POST or None)
@@ -116,7 +122,7 @@ def victim_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def victim_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def victim_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """The record and its timeline. Shows the identity: audited as a view."""
     record = selectors.victim_get(user=request.user, pk=pk)
     access_log_request(request, record, AccessAction.VIEW, detail="page")
@@ -134,7 +140,7 @@ def victim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _writable(request: HttpRequest, pk: int) -> VictimRecord:
+def _writable(request: AuthedHttpRequest, pk: int) -> VictimRecord:
     """Fetch through the audience (404 outside it), then require an owner officer (403)."""
     record = selectors.victim_get(user=request.user, pk=pk)
     if not can_write(request.user, record):
@@ -143,7 +149,7 @@ def _writable(request: HttpRequest, pk: int) -> VictimRecord:
 
 
 def _write_page(
-    request: HttpRequest,
+    request: AuthedHttpRequest,
     record: VictimRecord,
     form,
     title: str,
@@ -162,7 +168,7 @@ def _write_page(
 
 
 @login_required
-def victim_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def victim_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     record = _writable(request, pk)
     initial = {name: getattr(record, name) for name in IDENTITY_FIELDS}
     initial.update(
@@ -187,7 +193,7 @@ def victim_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def victim_transition(request: HttpRequest, pk: int) -> HttpResponse:
+def victim_transition(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     record = _writable(request, pk)
     form = TransitionForm(request.POST or None, status=record.status)
     return _write_page(
@@ -203,7 +209,7 @@ def victim_transition(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def screening_create(request: HttpRequest, pk: int) -> HttpResponse:
+def screening_create(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     record = _writable(request, pk)
     form = ScreeningForm(
         request.POST or None,
@@ -222,7 +228,7 @@ def screening_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def consent_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def consent_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     record = _writable(request, pk)
     form = ConsentForm(
         request.POST or None,
@@ -245,7 +251,7 @@ def consent_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def audience_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def audience_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     record = _writable(request, pk)
     if record.shared_with_all:
         preset = AudiencePreset.ALL
@@ -273,7 +279,7 @@ def audience_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def referral_print(request: HttpRequest, pk: int) -> HttpResponse:
+def referral_print(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """A print-friendly NRM referral form, stamped with the record's TLP; audited as a print."""
     record = selectors.victim_get(user=request.user, pk=pk)
     access_log_request(request, record, AccessAction.PRINT, detail="referral form")
@@ -304,7 +310,7 @@ EXPORT_COLUMNS = [
 
 
 @login_required
-def victim_export(request: HttpRequest) -> HttpResponse:
+def victim_export(request: AuthedHttpRequest) -> HttpResponse:
     """CSV of the records in the viewer's audience (owner's identity only to the owner).
 
     Every exported record gets an 'export' entry, written before the file is sent.
@@ -349,7 +355,7 @@ def _csv_safe(value: str) -> str:
 
 
 @login_required
-def passport_search(request: HttpRequest) -> HttpResponse:
+def passport_search(request: AuthedHttpRequest) -> HttpResponse:
     """Exact passport search through the keyed hash; every hit is audited as a search hit."""
     form = PassportSearchForm(request.GET or None)
     hits: list[VictimRecord] = []
@@ -367,7 +373,7 @@ def passport_search(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def victim_stats(request: HttpRequest) -> HttpResponse:
+def victim_stats(request: AuthedHttpRequest) -> HttpResponse:
     """Counts only, over the records in the viewer's audience."""
     stats = selectors.victim_stats(user=request.user)
     labels = dict(VictimStatus.choices)
@@ -377,12 +383,12 @@ def victim_stats(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def access_log(request: HttpRequest) -> HttpResponse:
+def access_log(request: AuthedHttpRequest) -> HttpResponse:
     """Delegation admins: who accessed our workspace's records."""
     if not can_read_access_log(request.user):
         raise PermissionDenied
-    record_id = request.GET.get("record")
+    record_id = request.GET.get("record") or ""
     events = selectors.access_event_list(
-        user=request.user, record_id=int(record_id) if (record_id or "").isdigit() else None
+        user=request.user, record_id=int(record_id) if record_id.isdigit() else None
     )
     return render(request, "victims/access_log.html", {"page": _page(request, events)})

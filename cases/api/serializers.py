@@ -101,11 +101,13 @@ class LeadDetailSerializer(LeadSerializer):
 
     @extend_schema_field(LeadEventSerializer(many=True))
     def get_history(self, obj: Lead) -> list:
-        return LeadEventSerializer(selectors.lead_history(lead=obj), many=True).data
+        # many=True makes a ListSerializer (a list); the stubs type it as the child (drf-stubs#827).
+        return LeadEventSerializer(selectors.lead_history(lead=obj), many=True).data  # type: ignore[return-value]
 
     @extend_schema_field(LeadCommentSerializer(many=True))
     def get_comments(self, obj: Lead) -> list:
-        return LeadCommentSerializer(selectors.lead_comments(lead=obj), many=True).data
+        # many=True makes a ListSerializer (a list); the stubs type it as the child (drf-stubs#827).
+        return LeadCommentSerializer(selectors.lead_comments(lead=obj), many=True).data  # type: ignore[return-value]
 
     @extend_schema_field(
         {
@@ -128,7 +130,9 @@ class LeadDetailSerializer(LeadSerializer):
 class LeadCreateSerializer(AudienceSerializerMixin):
     # A string, not an enum, in the schema: "kind" is another choice set elsewhere in the API.
     kind = serializers.CharField(help_text=", ".join(LeadKind.values))
-    fields = serializers.DictField(
+    # The API field is named "fields"; the serializer metaclass moves it out of the class, so it
+    # never shadows Serializer.fields at runtime (mypy sees the class attribute).
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.CharField(allow_blank=True, max_length=300),
         help_text="The kind's fields: phone {number, region}; bank_account {bank, "
         "account_number, holder_name}; crypto_wallet {chain, address}; domain {url}; "
@@ -256,11 +260,13 @@ class CaseDetailSerializer(CaseSerializer):
     def get_leads(self, obj: Case) -> list:
         """Only the linked leads the viewer may see in their own right."""
         links = selectors.case_leads(user=self.context["request"].user, case=obj)
-        return CaseLeadSerializer(links, many=True).data
+        # many=True makes a ListSerializer (a list); the stubs type it as the child (drf-stubs#827).
+        return CaseLeadSerializer(links, many=True).data  # type: ignore[return-value]
 
     @extend_schema_field(CaseTaskSerializer(many=True))
     def get_tasks(self, obj: Case) -> list:
-        return CaseTaskSerializer(selectors.case_tasks(case=obj), many=True).data
+        # many=True makes a ListSerializer (a list); the stubs type it as the child (drf-stubs#827).
+        return CaseTaskSerializer(selectors.case_tasks(case=obj), many=True).data  # type: ignore[return-value]
 
 
 class CaseCreateSerializer(serializers.Serializer):

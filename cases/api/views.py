@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from embassies.models import User
 from sharing.api import audience_kwargs
 
 from .. import selectors, services
@@ -55,10 +58,12 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         if _fake(self):
             return selectors.leads_none()
         # The named workspaces are shown to the owner: prefetched, one query for the page.
-        return selectors.lead_list(user=self.request.user).prefetch_related("shared_with")
+        return selectors.lead_list(user=cast(User, self.request.user)).prefetch_related(
+            "shared_with"
+        )
 
     def get_object(self):
-        return selectors.lead_get(user=self.request.user, lead_id=self.kwargs["pk"])
+        return selectors.lead_get(user=cast(User, self.request.user), lead_id=self.kwargs["pk"])
 
     def get_serializer_class(self):
         if self.action == "retrieve":
@@ -70,7 +75,7 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         """Submit a lead. A bad value gets a 400 naming its field; nothing is saved."""
         data = self._valid(LeadCreateSerializer, request)
         lead = services.lead_create(
-            actor=request.user,
+            actor=cast(User, request.user),
             kind=data["kind"],
             fields=data["fields"],
             reliability=data["reliability"],
@@ -87,7 +92,7 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return serializer.validated_data
 
     def _detail(self, lead) -> dict:
-        fresh = selectors.lead_get(user=self.request.user, lead_id=lead.pk)
+        fresh = selectors.lead_get(user=cast(User, self.request.user), lead_id=lead.pk)
         return LeadDetailSerializer(fresh, context={"request": self.request}).data
 
     @extend_schema(request=TransitionSerializer, responses=LeadDetailSerializer)
@@ -97,7 +102,7 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         lead = self.get_object()
         data = self._valid(TransitionSerializer, request)
         services.lead_transition(
-            actor=request.user,
+            actor=cast(User, request.user),
             lead=lead,
             to_status=data["to_status"],
             reason=data.get("reason", ""),
@@ -109,7 +114,9 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def comment(self, request: Request, pk: str) -> Response:
         lead = self.get_object()
         data = self._valid(CommentCreateSerializer, request)
-        comment = services.lead_comment_add(actor=request.user, lead=lead, text=data["text"])
+        comment = services.lead_comment_add(
+            actor=cast(User, request.user), lead=lead, text=data["text"]
+        )
         return Response(LeadCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=AssignSerializer, responses=LeadDetailSerializer)
@@ -117,14 +124,14 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def assign(self, request: Request, pk: str) -> Response:
         lead = self.get_object()
         data = self._valid(AssignSerializer, request)
-        services.lead_assign(actor=request.user, lead=lead, assignee=data["assignee"])
+        services.lead_assign(actor=cast(User, request.user), lead=lead, assignee=data["assignee"])
         return Response(self._detail(lead))
 
     @extend_schema(responses=LeadSerializer(many=True))
     @action(detail=False, methods=["get"], url_path="review-queue")
     def review_queue(self, request: Request) -> Response:
         """Police analysts: leads waiting on review, oldest first."""
-        qs = selectors.review_queue(user=request.user).prefetch_related("shared_with")
+        qs = selectors.review_queue(user=cast(User, request.user)).prefetch_related("shared_with")
         page = self.paginate_queryset(self.filter_queryset(qs))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -154,37 +161,38 @@ class FreezeRequestViewSet(
     serializer_class = FreezeRequestSerializer
 
     def get_queryset(self):
+        user = cast(User, self.request.user)
         if _fake(self):
-            return selectors.freeze_list(user=self.request.user).none()
-        return selectors.freeze_list(user=self.request.user)
+            return selectors.freeze_list(user=user).none()
+        return selectors.freeze_list(user=user)
 
     def get_object(self):
-        return selectors.freeze_get(user=self.request.user, freeze_id=self.kwargs["pk"])
+        return selectors.freeze_get(user=cast(User, self.request.user), freeze_id=self.kwargs["pk"])
 
     @extend_schema(request=FreezeCreateSerializer, responses={201: FreezeRequestSerializer})
     def create(self, request: Request) -> Response:
         """Raise an urgent freeze request on a bank-account lead."""
+        user = cast(User, request.user)
         serializer = FreezeCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        lead = selectors.lead_get(user=request.user, lead_id=serializer.validated_data["lead"])
+        lead = selectors.lead_get(user=user, lead_id=serializer.validated_data["lead"])
         freeze = services.freeze_request_raise(
-            actor=request.user,
+            actor=user,
             lead=lead,
             bank_reference=serializer.validated_data.get("bank_reference", ""),
         )
-        fresh = selectors.freeze_get(user=request.user, freeze_id=freeze.pk)
+        fresh = selectors.freeze_get(user=user, freeze_id=freeze.pk)
         return Response(FreezeRequestSerializer(fresh).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=FreezeUpdateSerializer, responses=FreezeRequestSerializer)
     def partial_update(self, request: Request, pk: str) -> Response:
         """Record the bank's reference, acknowledgement, freeze, refusal, release or outcome."""
+        user = cast(User, request.user)
         freeze = self.get_object()
         serializer = FreezeUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.freeze_request_update(
-            actor=request.user, freeze=freeze, **serializer.validated_data
-        )
-        fresh = selectors.freeze_get(user=request.user, freeze_id=freeze.pk)
+        services.freeze_request_update(actor=user, freeze=freeze, **serializer.validated_data)
+        fresh = selectors.freeze_get(user=user, freeze_id=freeze.pk)
         return Response(FreezeRequestSerializer(fresh).data)
 
 
@@ -196,12 +204,13 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     serializer_class = CaseSerializer
 
     def get_queryset(self):
+        user = cast(User, self.request.user)
         if _fake(self):
-            return selectors.case_list(user=self.request.user).none()
-        return selectors.case_list(user=self.request.user)
+            return selectors.case_list(user=user).none()
+        return selectors.case_list(user=user)
 
     def get_object(self):
-        return selectors.case_get(user=self.request.user, case_id=self.kwargs["pk"])
+        return selectors.case_get(user=cast(User, self.request.user), case_id=self.kwargs["pk"])
 
     def get_serializer_class(self):
         if self.action == "retrieve":
@@ -209,18 +218,19 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return super().get_serializer_class()
 
     def _detail(self, case) -> dict:
-        fresh = selectors.case_get(user=self.request.user, case_id=case.pk)
+        fresh = selectors.case_get(user=cast(User, self.request.user), case_id=case.pk)
         return CaseDetailSerializer(fresh, context={"request": self.request}).data
 
     @extend_schema(request=CaseCreateSerializer, responses={201: CaseDetailSerializer})
     def create(self, request: Request) -> Response:
         """Police analysts: open a case from leads you can see."""
+        user = cast(User, request.user)
         serializer = CaseCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        leads = [selectors.lead_get(user=request.user, lead_id=pk) for pk in data["leads"]]
+        leads = [selectors.lead_get(user=user, lead_id=pk) for pk in data["leads"]]
         case = services.case_open(
-            actor=request.user, title=data["title"], summary=data.get("summary", ""), leads=leads
+            actor=user, title=data["title"], summary=data.get("summary", ""), leads=leads
         )
         return Response(self._detail(case), status=status.HTTP_201_CREATED)
 
@@ -229,17 +239,18 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         case = self.get_object()
         serializer = CaseUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.case_update(actor=request.user, case=case, **serializer.validated_data)
+        services.case_update(actor=cast(User, request.user), case=case, **serializer.validated_data)
         return Response(self._detail(case))
 
     @extend_schema(request=CaseLeadAddSerializer, responses=CaseDetailSerializer)
     @action(detail=True, methods=["post"], url_path="leads")
     def add_lead(self, request: Request, pk: str) -> Response:
+        user = cast(User, request.user)
         case = self.get_object()
         serializer = CaseLeadAddSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        lead = selectors.lead_get(user=request.user, lead_id=serializer.validated_data["lead"])
-        services.case_lead_add(actor=request.user, case=case, lead=lead)
+        lead = selectors.lead_get(user=user, lead_id=serializer.validated_data["lead"])
+        services.case_lead_add(actor=user, case=case, lead=lead)
         return Response(self._detail(case))
 
     @extend_schema(request=CaseTaskSerializer, responses={201: CaseTaskSerializer})
@@ -248,7 +259,9 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         case = self.get_object()
         serializer = CaseTaskSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        task = services.case_task_add(actor=request.user, case=case, **serializer.validated_data)
+        task = services.case_task_add(
+            actor=cast(User, request.user), case=case, **serializer.validated_data
+        )
         return Response(CaseTaskSerializer(task).data, status=status.HTTP_201_CREATED)
 
 
@@ -260,18 +273,20 @@ class AccessRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = AccessRequestSerializer
 
     def get_queryset(self):
+        user = cast(User, self.request.user)
         if _fake(self):
-            return selectors.access_requests_incoming(user=self.request.user).none()
-        return selectors.access_requests_incoming(user=self.request.user)
+            return selectors.access_requests_incoming(user=user).none()
+        return selectors.access_requests_incoming(user=user)
 
     @extend_schema(request=AccessRequestCreateSerializer, responses={201: RequestedSerializer})
     def create(self, request: Request) -> Response:
         """Ask the owners of the hidden leads that correlate with your lead for access."""
+        user = cast(User, request.user)
         serializer = AccessRequestCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        lead = selectors.lead_get(user=request.user, lead_id=serializer.validated_data["via_lead"])
+        lead = selectors.lead_get(user=user, lead_id=serializer.validated_data["via_lead"])
         made = services.access_request_create(
-            actor=request.user, via_lead=lead, note=serializer.validated_data.get("note", "")
+            actor=user, via_lead=lead, note=serializer.validated_data.get("note", "")
         )
         return Response({"requested": made}, status=status.HTTP_201_CREATED)
 
@@ -279,11 +294,12 @@ class AccessRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def decide(self, request: Request, pk: str) -> Response:
         """The owner workspace approves (shares the lead) or declines."""
-        access_request = selectors.access_request_get_incoming(user=request.user, request_id=pk)
+        user = cast(User, request.user)
+        access_request = selectors.access_request_get_incoming(user=user, request_id=pk)
         serializer = AccessRequestDecideSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         decided = services.access_request_decide(
-            actor=request.user,
+            actor=user,
             access_request=access_request,
             approve=serializer.validated_data["decision"] == "approve",
         )
@@ -292,5 +308,7 @@ class AccessRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(responses=OutgoingAccessRequestSerializer(many=True))
     @action(detail=False, methods=["get"])
     def outgoing(self, request: Request) -> Response:
-        page = self.paginate_queryset(selectors.access_requests_outgoing(user=request.user))
+        page = self.paginate_queryset(
+            selectors.access_requests_outgoing(user=cast(User, request.user))
+        )
         return self.get_paginated_response(OutgoingAccessRequestSerializer(page, many=True).data)

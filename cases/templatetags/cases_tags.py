@@ -1,10 +1,16 @@
 """Small display helpers for lead and freeze pages."""
 
+from __future__ import annotations
+
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django import template
 
 from cases.choices import LeadKind, LeadStatus
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 register = template.Library()
 
@@ -34,10 +40,10 @@ _STATUS_LABELS = dict(LeadStatus.choices)
 
 
 @register.filter
-def kind_label(value: str) -> str:
+def kind_label(value: str) -> StrOrPromise:
     return _KIND_LABELS.get(value, value)
 
 
 @register.filter
-def status_label(value: str) -> str:
+def status_label(value: str) -> StrOrPromise:
     return _STATUS_LABELS.get(value, value)

@@ -74,7 +74,8 @@ class IPReportSerializer(AudienceSerializerMixin, serializers.ModelSerializer):
         active = getattr(obj, "active_matches", None)
         if active is None:
             active = obj.matches.active().select_related("compound")
-        return MatchBriefSerializer(active, many=True).data
+        # many=True makes a ListSerializer (a list); the stubs type it as the child (drf-stubs#827).
+        return MatchBriefSerializer(active, many=True).data  # type: ignore[return-value]
 
 
 class IPReportBatchSerializer(AudienceSerializerMixin):
@@ -104,7 +105,9 @@ class BatchResultSerializer(serializers.Serializer):
     created = serializers.ListField(child=serializers.IntegerField())
     created_count = serializers.IntegerField()
     duplicates = RowProblemSerializer(many=True)
-    errors = RowProblemSerializer(many=True)
+    # The API field is named "errors"; the serializer metaclass moves it out of the class, so it
+    # never shadows Serializer.errors at runtime (mypy sees the class attribute).
+    errors = RowProblemSerializer(many=True)  # type: ignore[assignment]
 
 
 class MatchSerializer(MatchBriefSerializer):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import cast
 
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.types import OpenApiTypes
@@ -12,6 +13,7 @@ from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from embassies.models import User
 from sharing.api import audience_kwargs
 
 from .. import selectors
@@ -54,7 +56,7 @@ class IPReportListCreateApi(ListAPIView):
         state = params.get("state", "")
         return _with_matches(
             selectors.report_list(
-                user=self.request.user,
+                user=cast(User, self.request.user),
                 mine=params.get("mine") in ("1", "true", "yes"),
                 state=state if state in MatchState.values else "",
             )
@@ -70,7 +72,7 @@ class IPReportListCreateApi(ListAPIView):
             for n, row in enumerate(batch.validated_data["reports"], start=1)
         ]
         result = ip_report_submit_batch(
-            actor=request.user, rows=rows, **audience_kwargs(batch.validated_data)
+            actor=cast(User, request.user), rows=rows, **audience_kwargs(batch.validated_data)
         )
         body = {
             "created": result.created,
@@ -88,7 +90,7 @@ class IPReportDetailApi(RetrieveAPIView):
     serializer_class = IPReportSerializer
 
     def get_object(self) -> IPReport:
-        return selectors.report_get(user=self.request.user, report_id=self.kwargs["pk"])
+        return selectors.report_get(user=cast(User, self.request.user), report_id=self.kwargs["pk"])
 
     def get_queryset(self) -> QuerySet[IPReport]:
         return selectors.none_of(IPReport)  # get_object() goes through the selector
@@ -111,7 +113,7 @@ class MatchListApi(ListAPIView):
         params = self.request.query_params
         compound = params.get("compound", "")
         return selectors.match_list(
-            user=self.request.user,
+            user=cast(User, self.request.user),
             compound_id=int(compound) if compound.isdigit() else None,
             include_withdrawn=params.get("withdrawn") in ("1", "true", "yes"),
         )
@@ -125,14 +127,16 @@ class CompoundListApi(ListAPIView):
     def get_queryset(self) -> QuerySet[Compound]:
         if _fake(self):
             return selectors.none_of(Compound)
-        return selectors.compound_list(user=self.request.user)
+        return selectors.compound_list(user=cast(User, self.request.user))
 
 
 class CompoundDetailApi(RetrieveAPIView):
     serializer_class = CompoundSerializer
 
     def get_object(self) -> Compound:
-        return selectors.compound_get(user=self.request.user, compound_id=self.kwargs["pk"])
+        return selectors.compound_get(
+            user=cast(User, self.request.user), compound_id=self.kwargs["pk"]
+        )
 
     def get_queryset(self) -> QuerySet[Compound]:
         return selectors.none_of(Compound)
@@ -149,5 +153,6 @@ class EvidenceListApi(ListAPIView):
             return selectors.none_of(NetworkEvidence)
         compound = self.request.query_params.get("compound", "")
         return selectors.evidence_list(
-            user=self.request.user, compound_id=int(compound) if compound.isdigit() else None
+            user=cast(User, self.request.user),
+            compound_id=int(compound) if compound.isdigit() else None,
         )

@@ -5,7 +5,8 @@ Reading a record's detail is audited as a view; a passport search audits each hi
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -14,6 +15,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from embassies.models import User
 from sharing.api import audience_kwargs
 
 from .. import selectors, services
@@ -63,7 +65,7 @@ class VictimRecordViewSet(
             return selectors.victims_none()
         params = self.request.query_params
         filters = {"status": params.get("status", ""), "compound": params.get("compound", "")}
-        user = self.request.user
+        user = cast(User, self.request.user)
         if params.get("passport"):
             qs = selectors.victim_search_passport(user=user, number=params["passport"])
             qs = qs.with_status(filters["status"]).at_compound(filters["compound"])
@@ -74,7 +76,7 @@ class VictimRecordViewSet(
         return qs.prefetch_related("shared_with")
 
     def get_object(self) -> VictimRecord:
-        return selectors.victim_get(user=self.request.user, pk=self.kwargs["pk"])
+        return selectors.victim_get(user=cast(User, self.request.user), pk=self.kwargs["pk"])
 
     @extend_schema(parameters=LIST_PARAMS)
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -88,7 +90,7 @@ class VictimRecordViewSet(
         record = self.get_object()
         access_log_request(request, record, AccessAction.VIEW, detail="api")
         record = (
-            selectors.victim_list(user=request.user)
+            selectors.victim_list(user=cast(User, request.user))
             .prefetch_related("shared_with", "screenings", "events__actor")
             .get(pk=record.pk)
         )
@@ -105,7 +107,7 @@ class VictimRecordViewSet(
         serializer = VictimCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         record = services.victim_create(
-            actor=request.user,
+            actor=cast(User, request.user),
             ip=client_ip(request),
             **serializer.to_service_kwargs(),
             **audience_kwargs(serializer.validated_data),
@@ -120,7 +122,10 @@ class VictimRecordViewSet(
         serializer = VictimTransitionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         record = services.victim_transition(
-            actor=request.user, record=record, ip=client_ip(request), **serializer.validated_data
+            actor=cast(User, request.user),
+            record=record,
+            ip=client_ip(request),
+            **serializer.validated_data,
         )
         return self._answer(record)
 
@@ -134,7 +139,10 @@ class VictimRecordViewSet(
         serializer = VictimScreeningCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         screening = services.screening_record(
-            actor=request.user, record=record, ip=client_ip(request), **serializer.validated_data
+            actor=cast(User, request.user),
+            record=record,
+            ip=client_ip(request),
+            **serializer.validated_data,
         )
         return Response(VictimScreeningSerializer(screening).data, status=status.HTTP_201_CREATED)
 
@@ -145,7 +153,10 @@ class VictimRecordViewSet(
         serializer = VictimConsentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         record = services.victim_consent_record(
-            actor=request.user, record=record, ip=client_ip(request), **serializer.validated_data
+            actor=cast(User, request.user),
+            record=record,
+            ip=client_ip(request),
+            **serializer.validated_data,
         )
         return self._answer(record)
 
@@ -157,7 +168,7 @@ class VictimRecordViewSet(
         serializer = VictimAudienceSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         record = services.victim_audience_set(
-            actor=request.user,
+            actor=cast(User, request.user),
             record=record,
             ip=client_ip(request),
             **audience_kwargs(serializer.validated_data),
@@ -168,9 +179,9 @@ class VictimRecordViewSet(
     @action(detail=False, methods=["get"])
     def stats(self, request: Request) -> Response:
         """Counts over the records in your audience: by status, nationality, compound, month."""
-        stats = selectors.victim_stats(user=request.user)
+        stats = selectors.victim_stats(user=cast(User, request.user))
 
-        def rows(items: list[dict], key: str) -> list[dict]:
+        def rows(items: Sequence[Mapping[str, Any]], key: str) -> list[dict]:
             return [
                 {
                     "key": (r[key].strftime("%Y-%m") if hasattr(r[key], "strftime") else r[key]),
@@ -199,7 +210,7 @@ class AccessEventListApi(ListAPIView):
             return selectors.access_events_none()
         record = self.request.query_params.get("record", "")
         return selectors.access_event_list(
-            user=self.request.user, record_id=int(record) if record.isdigit() else None
+            user=cast(User, self.request.user), record_id=int(record) if record.isdigit() else None
         )
 
     @extend_schema(
