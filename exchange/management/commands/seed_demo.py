@@ -1,5 +1,8 @@
+import logging
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.test import override_settings
 
 from cases import demo as cases_demo
 from embassies import demo as embassies_demo
@@ -16,11 +19,15 @@ class Command(BaseCommand):
     def handle(self, *args, **opts) -> None:
         if settings.PRODUCTION:
             raise CommandError("seed_demo writes public demo passwords: refused in production.")
-        rows = embassies_demo.seed()
-        # Each record app seeds its own demo records, bottom layer first.
-        lines: list[str] = []
-        for app_demo in (indicators_demo, victims_demo, cases_demo):
-            lines += app_demo.seed()
+        # The demo activity would e-mail its notices to the console and log every eager task,
+        # burying the cast printed below: keep both quiet while seeding.
+        logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+            rows = embassies_demo.seed()
+            # Each record app seeds its own demo records, bottom layer first.
+            lines: list[str] = []
+            for app_demo in (indicators_demo, victims_demo, cases_demo):
+                lines += app_demo.seed()
         if opts["quiet_users"]:
             return
         self.stdout.write(self.style.SUCCESS("Demo data loaded. Sign in at http://127.0.0.1:8000/"))
