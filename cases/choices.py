@@ -78,6 +78,10 @@ class CaseStatus(models.TextChoices):
 class CaseEventAction(models.TextChoices):
     OPENED = "opened", _("opened the case")
     LEAD_ADDED = "lead_added", _("linked a lead")
+    REPORT_ADDED = "report_added", _("linked an IP report")
+    REPORT_REMOVED = "report_removed", _("unlinked an IP report")
+    VICTIM_ADDED = "victim_added", _("linked a victim record")
+    VICTIM_REMOVED = "victim_removed", _("unlinked a victim record")
     TASK_ADDED = "task_added", _("added a task")
     TASK_DONE = "task_done", _("completed a task")
     STATUS = "status", _("changed status")

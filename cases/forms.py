@@ -178,6 +178,18 @@ class TaskForm(forms.Form):
         field.queryset = analysts
 
 
+class CaseReportLinkForm(forms.Form):
+    report = forms.IntegerField(
+        label=_("IP report number"), min_value=1, help_text=_("As shown on the IP report's page.")
+    )
+
+
+class CaseVictimLinkForm(forms.Form):
+    victim = forms.IntegerField(
+        label=_("Victim record number"), min_value=1, help_text=_("VR-000123 is number 123.")
+    )
+
+
 class LeadFilterForm(forms.Form):
     q = forms.CharField(label=_("Value"), required=False, max_length=300)
     kind = forms.ChoiceField(

@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sharing.models import SharedRecord, audience_indexes
+from victims.choices import VictimStatus
+from victims.models import VictimRecord
 
 from .choices import (
     FREEZE_ACTIVE_STATES,
@@ -25,6 +27,12 @@ from .choices import (
     SourceReliability,
 )
 from .querysets import LeadManager
+
+
+def victim_reference(victim_id: int) -> str:
+    """A victim record's reference as the victims app formats it, from the id alone: case
+    pages never load the encrypted identity columns."""
+    return VictimRecord(pk=victim_id).reference
 
 
 class AppendOnly(models.Model):
@@ -259,6 +267,65 @@ class CaseLead(models.Model):
         return f"{self.case_id} ← {self.lead_id}"
 
 
+class CaseReport(models.Model):
+    """An IP report (indicators app) linked to a case; shown only to viewers who may see it."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="report_links")
+    report = models.ForeignKey(
+        "indicators.IPReport", on_delete=models.PROTECT, related_name="case_links"
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "report"], name="cases_casereport_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} ← report {self.report_id}"
+
+
+class CaseVictim(models.Model):
+    """A victim record (victims app) linked to a case; shown only to viewers who may see it.
+
+    Case pages show the record's non-identifying reference, status and compound only; the
+    identity is read on the victims app's own (audited) detail page.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="victim_links")
+    victim = models.ForeignKey(
+        "victims.VictimRecord", on_delete=models.PROTECT, related_name="case_links"
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "victim"], name="cases_casevictim_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} ← {self.victim_reference}"
+
+    @property
+    def victim_reference(self) -> str:
+        """The non-identifying reference (VR-000123), without loading the record's identity."""
+        return victim_reference(self.victim_id)
+
+    @property
+    def victim_status_label(self) -> str:
+        """The record's status label, from the `victim_status` the selector annotates."""
+        status = getattr(self, "victim_status", "")
+        return str(VictimStatus(status).label) if status in VictimStatus.values else status
+
+
 class CaseTask(models.Model):
     """A task within a case: who does it, by when, and whether it is done."""
 
@@ -288,11 +355,18 @@ class CaseTask(models.Model):
 
 
 class CaseEvent(AppendOnly):
-    """The case timeline. An entry about a lead is shown only to viewers who may see the lead."""
+    """The case timeline. An entry about a lead, IP report or victim record is shown only to
+    viewers who may see that record."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     lead = models.ForeignKey(
         Lead, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    report = models.ForeignKey(
+        "indicators.IPReport", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    victim = models.ForeignKey(
+        "victims.VictimRecord", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
@@ -305,6 +379,10 @@ class CaseEvent(AppendOnly):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()}"
+
+    @property
+    def victim_reference(self) -> str:
+        return victim_reference(self.victim_id) if self.victim_id else ""
 
 
 class AccessRequest(models.Model):

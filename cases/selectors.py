@@ -7,20 +7,26 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.conf import settings
-from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from embassies.permissions import is_police_analyst
+from indicators import selectors as indicator_selectors
+from indicators.addresses import address_parse
+from indicators.models import IPReport
 from sharing.selectors import NOT_FOUND_MESSAGE, Correlation, correlation_for, record_get
+from victims import selectors as victim_selectors
 
 from .choices import FREEZE_OPEN_STATES, AccessRequestState, LeadKind
 from .models import (
     AccessRequest,
     CaseEvent,
     CaseLead,
+    CaseReport,
     CaseTask,
+    CaseVictim,
     FreezeRequest,
     Lead,
     LeadComment,
@@ -28,6 +34,7 @@ from .models import (
 )
 from .models import Case as CaseRecord
 from .normalise import query_keys
+from .querysets import LeadQuerySet
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -70,6 +77,11 @@ def lead_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[
     if filters.get("until"):
         qs = qs.filter(created_at__date__lte=filters["until"])
     return qs
+
+
+def as_rows(qs: QuerySet[Lead]) -> QuerySet[Lead]:
+    """A lead list narrowed to the columns the list pages' rows show (see `for_rows`)."""
+    return cast("LeadQuerySet", qs).for_rows()
 
 
 def value_match(query: str, kind: str | None) -> Q:
@@ -152,6 +164,24 @@ def lead_correlation(*, user: User, lead: Lead) -> Correlation:
         user=user,
         match=Q(kind=lead.kind, key=lead.key),
         exclude_workspace_id=lead.workspace_id,
+    )
+
+
+def lead_ip_reports(*, user: User, lead: Lead) -> Correlation | None:
+    """For an IP-address lead: the IP reports of the same address the user may see (any
+    workspace), and how many other delegations reported it without the user seeing it (counted,
+    never named). None for other kinds."""
+    if lead.kind != LeadKind.IP:
+        return None
+    try:
+        key = address_parse(lead.key).key  # the indicators app's normalised form
+    except ValueError:
+        return Correlation()
+    return correlation_for(
+        queryset=IPReport.objects.all(),
+        user=user,
+        match=Q(address_key=key),
+        exclude_workspace_id=None,
     )
 
 
@@ -285,16 +315,56 @@ def case_leads(*, user: User, case: CaseRecord) -> QuerySet[CaseLead]:
     )
 
 
+def _visible_report_ids(user: User) -> QuerySet:
+    """IP reports the user may see in their own right (the indicators app's audience)."""
+    return indicator_selectors.report_list(user=user).order_by().values("pk")
+
+
+def _visible_victim_ids(user: User) -> QuerySet:
+    """Victim records the user may see in their own right (the victims app's audience)."""
+    return victim_selectors.victim_list(user=user).order_by().values("pk")
+
+
+def case_reports(*, user: User, case: CaseRecord) -> QuerySet[CaseReport]:
+    """The case's linked IP reports that the user may see in their own right (never wider)."""
+    return (
+        CaseReport.objects.filter(case=case, report__in=_visible_report_ids(user))
+        .select_related("report__workspace__delegation", "added_by")
+        .order_by("added_at", "id")
+    )
+
+
+def case_victims(*, user: User, case: CaseRecord) -> QuerySet[CaseVictim]:
+    """The case's linked victim records that the user may see in their own right.
+
+    Only non-identifying columns are read (reference from the id, status, compound): the
+    encrypted identity is never loaded, so listing needs no access-log entry; the victims
+    app's detail page (audited) shows the identity.
+    """
+    return (
+        CaseVictim.objects.filter(case=case, victim__in=_visible_victim_ids(user))
+        .annotate(
+            victim_status=F("victim__status"),
+            victim_compound=F("victim__located_compound"),
+        )
+        .select_related("added_by")
+        .order_by("added_at", "id")
+    )
+
+
 def case_tasks(*, case: CaseRecord) -> QuerySet[CaseTask]:
     return CaseTask.objects.filter(case=case).select_related("assignee")
 
 
 def case_timeline(*, user: User, case: CaseRecord) -> QuerySet[CaseEvent]:
-    """The case's timeline; entries about a lead only when the user may see that lead."""
+    """The case's timeline; an entry about a lead, IP report or victim record only when the
+    user may see that record (victim entries carry the reference only, never the identity)."""
     return (
         CaseEvent.objects.filter(case=case)
         .filter(Q(lead__isnull=True) | Q(lead__in=Lead.objects.visible_to(user).values("pk")))
-        .select_related("actor", "lead")
+        .filter(Q(report__isnull=True) | Q(report__in=_visible_report_ids(user)))
+        .filter(Q(victim__isnull=True) | Q(victim__in=_visible_victim_ids(user)))
+        .select_related("actor", "lead", "report")
     )
 
 

@@ -22,9 +22,11 @@ from django.utils.translation import gettext as _
 
 from embassies.models import User, Workspace
 from embassies.permissions import is_police_analyst
+from indicators import selectors as indicator_selectors
 from sharing.choices import TLP
 from sharing.notifications import notify, owner_and_police
 from sharing.services import assert_can_write, audience_set, audience_validate
+from victims import selectors as victim_selectors
 
 from .choices import (
     FREEZE_ACTIVE_STATES,
@@ -41,7 +43,9 @@ from .models import (
     Case,
     CaseEvent,
     CaseLead,
+    CaseReport,
     CaseTask,
+    CaseVictim,
     FreezeRequest,
     Lead,
     LeadComment,
@@ -580,6 +584,89 @@ def case_lead_add(*, actor: User, case: Case, lead: Lead, now: datetime | None =
     locked = _locked_case(actor=actor, case=case)
     _link_lead(actor=actor, case=locked, lead=lead, at=_now(now))
     return locked
+
+
+@transaction.atomic
+def case_report_add(
+    *, actor: User, case: Case, report_id: object, now: datetime | None = None
+) -> CaseReport:
+    """Link an IP report the analyst can see to a case (Http404 if missing or hidden).
+
+    The link never widens the report's audience: case pages list it only to viewers who may
+    see the report in its own right.
+    """
+    locked = _locked_case(actor=actor, case=case)
+    report = indicator_selectors.report_get(user=actor, report_id=report_id)
+    at = _now(now)
+    link, created = CaseReport.objects.get_or_create(
+        case=locked, report=report, defaults={"added_by": actor, "added_at": at}
+    )
+    if not created:
+        raise ValidationError({"report": _("This IP report is already linked to the case.")})
+    CaseEvent.objects.create(
+        case=locked, report=report, actor=actor, at=at, action=CaseEventAction.REPORT_ADDED
+    )
+    return link
+
+
+@transaction.atomic
+def case_report_remove(
+    *, actor: User, case: Case, report_id: object, now: datetime | None = None
+) -> None:
+    """Unlink an IP report (the analyst must still be able to see it); the timeline keeps both."""
+    locked = _locked_case(actor=actor, case=case)
+    report = indicator_selectors.report_get(user=actor, report_id=report_id)
+    deleted, _kinds = CaseReport.objects.filter(case=locked, report=report).delete()
+    if not deleted:
+        raise ValidationError({"report": _("This IP report is not linked to the case.")})
+    CaseEvent.objects.create(
+        case=locked,
+        report=report,
+        actor=actor,
+        at=_now(now),
+        action=CaseEventAction.REPORT_REMOVED,
+    )
+
+
+@transaction.atomic
+def case_victim_add(
+    *, actor: User, case: Case, victim_id: object, now: datetime | None = None
+) -> CaseVictim:
+    """Link a victim record the analyst can see to a case (Http404 if missing or hidden).
+
+    Only the record's id is stored; its identity is never read here (no access-log entry).
+    """
+    locked = _locked_case(actor=actor, case=case)
+    victim = victim_selectors.victim_get(user=actor, pk=victim_id)
+    at = _now(now)
+    link, created = CaseVictim.objects.get_or_create(
+        case=locked, victim=victim, defaults={"added_by": actor, "added_at": at}
+    )
+    if not created:
+        raise ValidationError({"victim": _("This victim record is already linked to the case.")})
+    CaseEvent.objects.create(
+        case=locked, victim=victim, actor=actor, at=at, action=CaseEventAction.VICTIM_ADDED
+    )
+    return link
+
+
+@transaction.atomic
+def case_victim_remove(
+    *, actor: User, case: Case, victim_id: object, now: datetime | None = None
+) -> None:
+    """Unlink a victim record (the analyst must still be able to see it)."""
+    locked = _locked_case(actor=actor, case=case)
+    victim = victim_selectors.victim_get(user=actor, pk=victim_id)
+    deleted, _kinds = CaseVictim.objects.filter(case=locked, victim=victim).delete()
+    if not deleted:
+        raise ValidationError({"victim": _("This victim record is not linked to the case.")})
+    CaseEvent.objects.create(
+        case=locked,
+        victim=victim,
+        actor=actor,
+        at=_now(now),
+        action=CaseEventAction.VICTIM_REMOVED,
+    )
 
 
 @transaction.atomic

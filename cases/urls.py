@@ -24,6 +24,18 @@ urlpatterns = [
     path("cases/<int:pk>/tasks/", views.case_task_add, name="case_task_add"),
     path("cases/<int:pk>/tasks/<int:task_id>/done/", views.case_task_done, name="case_task_done"),
     path("cases/<int:pk>/status/", views.case_status, name="case_status"),
+    path("cases/<int:pk>/reports/", views.case_report_add, name="case_report_add"),
+    path(
+        "cases/<int:pk>/reports/<int:report_id>/remove/",
+        views.case_report_remove,
+        name="case_report_remove",
+    ),
+    path("cases/<int:pk>/victims/", views.case_victim_add, name="case_victim_add"),
+    path(
+        "cases/<int:pk>/victims/<int:victim_id>/remove/",
+        views.case_victim_remove,
+        name="case_victim_remove",
+    ),
     path("access-requests/", views.access_requests, name="access_requests"),
     path(
         "access-requests/<int:pk>/decide/",

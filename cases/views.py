@@ -19,12 +19,14 @@ from embassies.types import AuthedHttpRequest
 from sharing.api import audience_kwargs
 
 from . import selectors, services
-from .choices import LeadKind
+from .choices import LeadKind, LeadStatus
 from .forms import (
     AssignForm,
     CaseLinkForm,
     CaseOpenForm,
+    CaseReportLinkForm,
     CaseStatusForm,
+    CaseVictimLinkForm,
     CommentForm,
     FreezeRaiseForm,
     FreezeUpdateForm,
@@ -69,7 +71,9 @@ def lead_list(request: AuthedHttpRequest) -> HttpResponse:
     form = LeadFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     show_all = request.GET.get("all") == "1"
-    qs = selectors.lead_list(user=request.user, filters={**filters, "mine": not show_all})
+    qs = selectors.as_rows(
+        selectors.lead_list(user=request.user, filters={**filters, "mine": not show_all})
+    )
     return render(
         request,
         "cases/lead_list.html",
@@ -78,6 +82,7 @@ def lead_list(request: AuthedHttpRequest) -> HttpResponse:
             "form": form,
             "show_all": show_all,
             "kinds": LeadKind.choices,
+            "statuses": LeadStatus.choices,
             "can_submit": can_submit(request.user),
         },
     )
@@ -89,7 +94,8 @@ def lead_search(request: AuthedHttpRequest) -> HttpResponse:
     form = LeadFilterForm(request.GET or None)
     page = None
     if form.is_valid() and form.cleaned_data.get("q"):
-        page = _page(request, selectors.lead_list(user=request.user, filters=form.cleaned_data))
+        qs = selectors.lead_list(user=request.user, filters=form.cleaned_data)
+        page = _page(request, selectors.as_rows(qs))
     return render(request, "cases/lead_search.html", {"form": form, "page": page})
 
 
@@ -140,6 +146,7 @@ def lead_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         "comments": selectors.lead_comments(lead=lead),
         "comment_form": CommentForm(),
         "correlation": correlation,
+        "ip_reports": selectors.lead_ip_reports(user=user, lead=lead),
         "pending_access": selectors.access_requests_pending_from(user=user, via_lead=lead),
         "moves": [
             (m, services.LeadStatus(m).label)
@@ -298,7 +305,7 @@ def lead_link_case(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 def review_queue(request: AuthedHttpRequest) -> HttpResponse:
     if not is_police_analyst(request.user):
         raise PermissionDenied
-    qs = selectors.review_queue(user=request.user)
+    qs = selectors.as_rows(selectors.review_queue(user=request.user))
     return render(request, "cases/review_queue.html", {"page": _page(request, qs)})
 
 
@@ -367,6 +374,10 @@ def case_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         {
             "case": case,
             "links": selectors.case_leads(user=request.user, case=case),
+            "report_links": list(selectors.case_reports(user=request.user, case=case)),
+            "victim_links": list(selectors.case_victims(user=request.user, case=case)),
+            "report_form": CaseReportLinkForm() if analyst else None,
+            "victim_form": CaseVictimLinkForm() if analyst else None,
             "tasks": selectors.case_tasks(case=case),
             "timeline": selectors.case_timeline(user=request.user, case=case),
             "task_form": TaskForm(analysts=selectors.analysts()) if analyst else None,
@@ -422,6 +433,66 @@ def case_status(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         services.case_update(actor=request.user, case=case, status=form.cleaned_data["status"])
 
     return _case_action(request, pk, act)
+
+
+def _form_error(form) -> ValidationError:
+    return ValidationError([f"{k}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items()])
+
+
+@login_required
+@require_POST
+def case_report_add(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """Link an IP report the analyst can see (404 for a missing or hidden report)."""
+    form = CaseReportLinkForm(request.POST)
+
+    def act(case):
+        if not form.is_valid():
+            raise _form_error(form)
+        services.case_report_add(
+            actor=request.user, case=case, report_id=form.cleaned_data["report"]
+        )
+
+    return _case_action(request, pk, act)
+
+
+@login_required
+@require_POST
+def case_report_remove(request: AuthedHttpRequest, pk: int, report_id: int) -> HttpResponse:
+    return _case_action(
+        request,
+        pk,
+        lambda case: services.case_report_remove(
+            actor=request.user, case=case, report_id=report_id
+        ),
+    )
+
+
+@login_required
+@require_POST
+def case_victim_add(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """Link a victim record the analyst can see (404 for a missing or hidden record)."""
+    form = CaseVictimLinkForm(request.POST)
+
+    def act(case):
+        if not form.is_valid():
+            raise _form_error(form)
+        services.case_victim_add(
+            actor=request.user, case=case, victim_id=form.cleaned_data["victim"]
+        )
+
+    return _case_action(request, pk, act)
+
+
+@login_required
+@require_POST
+def case_victim_remove(request: AuthedHttpRequest, pk: int, victim_id: int) -> HttpResponse:
+    return _case_action(
+        request,
+        pk,
+        lambda case: services.case_victim_remove(
+            actor=request.user, case=case, victim_id=victim_id
+        ),
+    )
 
 
 # --- access requests -----------------------------------------------------------------------

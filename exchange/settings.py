@@ -225,6 +225,18 @@ CELERY_BEAT_SCHEDULE["indicators-sweep-unmatched"] = {
     "task": "indicators.tasks.sweep_unmatched_task",
     "schedule": 60.0,
 }
+# Offline enrichment from MaxMind-format .mmdb files instead of the bundled geoip2fast data:
+# one path, or several separated by commas (e.g. GeoLite2-ASN + GeoLite2-Country); for each
+# address the first file that knows a field wins. A configured file that is missing,
+# unreadable or not an .mmdb stops start-up (IndicatorsConfig.ready) with ImproperlyConfigured.
+GEOIP_MMDB_PATH = env.list("GEOIP_MMDB_PATH", default=[])
+# CSV uploads with more rows than this are stored as an upload job and processed by a worker
+# in chunks, with a progress page; smaller ones are processed in the request.
+INDICATORS_UPLOAD_ASYNC_ROWS = env.int("INDICATORS_UPLOAD_ASYNC_ROWS", default=2000)
+CELERY_BEAT_SCHEDULE["indicators-resume-uploads"] = {
+    "task": "indicators.tasks.resume_upload_jobs_task",
+    "schedule": 60.0,
+}
 # --- end indicators ---
 
 # --- cases (leads, freezes, cases) settings ---

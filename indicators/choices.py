@@ -44,3 +44,10 @@ class MatchState(models.TextChoices):
     PENDING = "pending", _("Pending")
     MATCHED = "matched", _("Matched")
     NO_MATCH = "no_match", _("No match")
+
+
+class UploadStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")

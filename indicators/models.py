@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -22,6 +24,7 @@ from .choices import (
     MatchState,
     NetworkKind,
     ReportContext,
+    UploadStatus,
     WarnCategory,
 )
 from .querysets import EvidenceQuerySet, IPReportManager, MatchQuerySet
@@ -333,3 +336,61 @@ class Match(models.Model):
             return self.matched_network
         parts = (f"AS{self.matched_asn}" if self.matched_asn else "", self.matched_as_org)
         return " ".join(p for p in parts if p)
+
+
+class UploadJob(models.Model):
+    """A long CSV upload, stored as submitted and processed by a worker in chunks.
+
+    `rows` holds the parsed rows until the job is done (then it is emptied); `processed_rows`
+    advances in the same transaction as each chunk's reports, so a retried task resumes after
+    the last committed chunk and never stores a row twice. `problems` lists every rejected or
+    duplicate row: {"row", "value", "reason", "kind": "rejected" | "duplicate"}. Visible only
+    to members of the owner workspace.
+    """
+
+    workspace = models.ForeignKey("embassies.Workspace", on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    file_name = models.CharField(_("file"), max_length=200, blank=True)
+    status = models.CharField(
+        _("status"), max_length=8, choices=UploadStatus.choices, default=UploadStatus.QUEUED
+    )
+    # The audience every row gets: {"tlp", "police_access", "shared_with_all", "workspace_ids"}.
+    audience = models.JSONField(default=dict)
+    rows = models.JSONField(default=list, encoder=DjangoJSONEncoder)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    problems = models.JSONField(default=list, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Advances with every chunk; the beat sweep resumes a job that stopped advancing.
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["workspace", "-created_at"], name="ind_upload_ws"),
+            models.Index(fields=["status", "updated_at"], name="ind_upload_stale"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="ind_upload_progress",
+                condition=Q(processed_rows__lte=models.F("total_rows")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"upload {self.pk} ({self.processed_rows}/{self.total_rows})"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total_rows else self.processed_rows * 100 // self.total_rows
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (UploadStatus.QUEUED, UploadStatus.RUNNING)

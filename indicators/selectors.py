@@ -12,7 +12,7 @@ from sharing.selectors import NOT_FOUND_MESSAGE, Correlation, correlation_for, r
 
 from .addresses import network_parse
 from .choices import NetworkKind
-from .models import Compound, IPReport, Match, NetworkEvidence, WarnListEntry
+from .models import Compound, IPReport, Match, NetworkEvidence, UploadJob, WarnListEntry
 from .permissions import can_curate, can_view_catalogue
 
 if TYPE_CHECKING:
@@ -89,6 +89,39 @@ def match_list(
     if compound_id is not None:
         qs = qs.filter(compound_id=compound_id)
     return qs
+
+
+def match_get(*, user: User, match_id: object) -> Match:
+    """One match whose report is in the user's audience; the same 404 for missing and hidden."""
+    try:
+        pk = int(str(match_id))
+    except ValueError:
+        raise _not_found() from None
+    match = (
+        Match.objects.visible_to(user)
+        .select_related("compound", "evidence", "warn_entry", "report__workspace__delegation")
+        .filter(pk=pk)
+        .first()
+    )
+    if match is None:
+        raise _not_found()
+    return match
+
+
+def upload_job_get(*, user: User, job_id: object) -> UploadJob:
+    """A long upload of the user's own workspace; the same 404 for missing and other's jobs."""
+    try:
+        pk = int(str(job_id))
+    except ValueError:
+        raise _not_found() from None
+    job = (
+        UploadJob.objects.defer("rows")  # up to 10,000 rows; the page refreshes every 2 s
+        .filter(pk=pk, workspace_id=user.workspace_id or 0)
+        .first()
+    )
+    if job is None:
+        raise _not_found()
+    return job
 
 
 def compound_list(*, user: User) -> QuerySet[Compound]:

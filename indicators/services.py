@@ -38,7 +38,7 @@ from sharing.notifications import notify, owner_and_police
 from sharing.services import audience_validate
 
 from .addresses import address_parse, asn_parse, network_parse, org_normalise
-from .choices import NEEDS_FURTHER_EVIDENCE, NetworkKind, ReportContext
+from .choices import NEEDS_FURTHER_EVIDENCE, NetworkKind, ReportContext, UploadStatus
 from .enrichment import enrich
 from .lookups import id_array
 from .matching import PrefixIndex
@@ -49,6 +49,7 @@ from .models import (
     Match,
     NetworkEvidence,
     PendingMatch,
+    UploadJob,
     WarnListEntry,
 )
 from .permissions import can_curate
@@ -62,6 +63,8 @@ MAX_BATCH_ROWS = 10_000
 CLOCK_SKEW = timedelta(minutes=5)
 EARLIEST_SEEN = datetime(1995, 1, 1, tzinfo=UTC)
 TASK_CHUNK = 10_000
+UPLOAD_CHUNK_ROWS = 500  # one upload-job transaction; progress advances by this much
+UPLOAD_STALE = timedelta(minutes=2)
 _IN_CHUNK = 900  # stays under SQLite's bound-parameter limit with room to spare
 EVIDENCE_REMOVED = "evidence removed from the catalogue"
 
@@ -300,6 +303,148 @@ def _insert_reports(to_create: list[tuple[dict, IPReport]], result: BatchResult)
         else:
             created.append(report)
     return created
+
+
+# --- long uploads (upload jobs) ------------------------------------------------------------
+
+
+@transaction.atomic
+def upload_job_create(
+    *,
+    actor: User,
+    rows: Sequence[dict],
+    file_name: str,
+    tlp: str,
+    police_access: bool,
+    shared_with_all: bool,
+    workspaces: Iterable[Workspace] = (),
+) -> UploadJob:
+    """Store a long upload as a job; a worker stores its rows chunk by chunk after the commit.
+
+    Who may submit, the row limit and the audience are checked now, so the form shows those
+    errors at once; each row is validated by `ip_report_submit_batch` when its chunk runs.
+    """
+    if not actor.workspace_id or not is_officer(actor):
+        raise PermissionDenied(_("Only liaison officers of a workspace can submit reports."))
+    if len(rows) > MAX_BATCH_ROWS:
+        raise ValidationError(
+            _("At most %(max)d rows per submission; this one has %(n)d. Split it.")
+            % {"max": MAX_BATCH_ROWS, "n": len(rows)}
+        )
+    owner = actor.workspace
+    assert owner is not None  # checked above (actor.workspace_id)
+    named = audience_validate(
+        owner=owner, tlp=tlp, shared_with_all=shared_with_all, workspaces=workspaces
+    )
+    job = UploadJob(
+        workspace=owner,
+        created_by=actor,
+        file_name=file_name[:200],
+        audience={
+            "tlp": tlp,
+            "police_access": police_access,
+            "shared_with_all": shared_with_all,
+            "workspace_ids": sorted(w.pk for w in named),
+        },
+        rows=list(rows),
+        total_rows=len(rows),
+    )
+    job.full_clean()
+    job.save()
+    transaction.on_commit(lambda: enqueue_upload(job.pk))
+    return job
+
+
+def enqueue_upload(job_id: int) -> bool:
+    """Publish the job's task; when the broker is down the beat sweep picks the job up."""
+    from kombu.exceptions import OperationalError as KombuOperationalError
+
+    from .tasks import upload_job_task
+
+    try:
+        upload_job_task.delay(job_id)
+    except (KombuOperationalError, ConnectionError, OSError) as exc:
+        logger.warning("broker unavailable, upload job %s left for the sweep: %s", job_id, exc)
+        return False
+    except Exception:  # eager mode runs the task here; the job records its own failure
+        logger.exception("upload job %s failed", job_id)
+        return False
+    return True
+
+
+def _upload_chunk(job_id: int, chunk_rows: int) -> UploadJob | None:
+    """Store the next chunk of a job and advance its counters, in one transaction."""
+    from embassies.models import Workspace
+
+    with transaction.atomic():
+        job = UploadJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or not job.in_progress:
+            return job
+        start = job.processed_rows
+        chunk = job.rows[start : start + chunk_rows]
+        audience = job.audience
+        try:
+            result = ip_report_submit_batch(
+                actor=job.created_by,
+                rows=chunk,
+                tlp=audience["tlp"],
+                police_access=audience["police_access"],
+                shared_with_all=audience["shared_with_all"],
+                workspaces=list(Workspace.objects.filter(pk__in=audience["workspace_ids"])),
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            # Not transient (e.g. the officer lost the role, a named workspace is gone).
+            job.status = UploadStatus.FAILED
+            job.error = " ".join(getattr(exc, "messages", None) or [str(exc)])[:300]
+            job.finished_at = timezone.now()
+            job.save()
+            return job
+        job.status = UploadStatus.RUNNING
+        job.accepted += len(result.created)
+        job.duplicates += len(result.duplicates)
+        job.rejected += len(result.errors)
+        job.problems = [
+            *job.problems,
+            *(
+                {"row": p.row, "value": p.value, "reason": str(p.reason), "kind": kind}
+                for kind, problems in (
+                    ("rejected", result.errors),
+                    ("duplicate", result.duplicates),
+                )
+                for p in problems
+            ),
+        ]
+        job.processed_rows = start + len(chunk)
+        if job.processed_rows >= job.total_rows:
+            job.status = UploadStatus.DONE
+            job.finished_at = timezone.now()
+            job.rows = []  # the reports now hold the data; keep only the per-row outcome
+        job.save()
+        return job
+
+
+def upload_job_run(*, job_id: int, chunk_rows: int | None = None) -> UploadJob | None:
+    """Process a job to the end, chunk by chunk, from its last committed chunk.
+
+    Idempotent and resumable: every chunk's reports and the job's counters commit together
+    under a row lock, so a retried or concurrent run continues where the last commit left off
+    and never stores a row twice.
+    """
+    size = chunk_rows or UPLOAD_CHUNK_ROWS
+    while True:
+        job = _upload_chunk(job_id, size)
+        if job is None or not job.in_progress:
+            return job
+
+
+def upload_jobs_stale() -> list[int]:
+    """Ids of unfinished jobs that stopped advancing (broker was down, task gave up)."""
+    cutoff = timezone.now() - UPLOAD_STALE
+    return list(
+        UploadJob.objects.filter(
+            status__in=(UploadStatus.QUEUED, UploadStatus.RUNNING), updated_at__lt=cutoff
+        ).values_list("pk", flat=True)
+    )
 
 
 # --- matching ------------------------------------------------------------------------------

@@ -79,3 +79,23 @@ def rematch_for_evidence_task(evidence_id: int) -> int:
         return 0
     ids = reports_mark_pending(report_ids=affected)
     return reports_match(report_ids=ids).created
+
+
+@shared_task(**_RETRY)
+def upload_job_task(job_id: int) -> str:
+    """Store a long upload chunk by chunk; a retry resumes after the last committed chunk."""
+    from .services import upload_job_run
+
+    job = upload_job_run(job_id=job_id)
+    return job.status if job is not None else "missing"
+
+
+@shared_task(**_RETRY)
+def resume_upload_jobs_task() -> int:
+    """Beat: finish every upload job that stopped advancing (broker down, retries spent)."""
+    from .services import upload_job_run, upload_jobs_stale
+
+    ids = upload_jobs_stale()
+    for job_id in ids:
+        upload_job_run(job_id=job_id)
+    return len(ids)

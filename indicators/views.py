@@ -1,13 +1,15 @@
 """Pages of the IP exchange. Reads through selectors, writes through services.
 
-Long uploads: a CSV of up to 10,000 rows is validated, enriched offline and stored in one
-request (about a second), and the result page lists every row's outcome; matching then runs
-in the workers and each report's state moves from "pending" on the list page. That keeps the
-upload free of JavaScript and of a progress table; see the report list for matching progress.
+Long uploads: a CSV of up to `INDICATORS_UPLOAD_ASYNC_ROWS` rows is validated, enriched
+offline and stored in the request, and the result page lists every row's outcome. A longer
+one (up to 10,000 rows) becomes an upload job that a worker stores in chunks; its page shows
+the progress and refreshes itself (an HTTP `Refresh` header and a meta refresh: no
+JavaScript, nothing for the CSP to allow) until the per-row results are there.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -153,6 +155,14 @@ def report_upload(request: AuthedHttpRequest) -> HttpResponse:
                 default_seen_at=data.get("default_seen_at"),
                 default_context=data.get("default_context") or "",
             )
+            if len(rows) > settings.INDICATORS_UPLOAD_ASYNC_ROWS:
+                job = services.upload_job_create(
+                    actor=request.user,
+                    rows=rows,
+                    file_name=data["file"].name or "",
+                    **audience_kwargs(data),
+                )
+                return redirect("indicators:upload_job", job.pk)
             result = _submit(request, form, rows)
         except ParseError as exc:
             form.add_error("file", str(exc))
@@ -161,6 +171,16 @@ def report_upload(request: AuthedHttpRequest) -> HttpResponse:
         else:
             return render(request, "indicators/submit_result.html", {"result": result})
     return render(request, "indicators/report_submit.html", {"form": form, "mode": "upload"})
+
+
+@login_required
+def upload_job(request: AuthedHttpRequest, job_id: int) -> HttpResponse:
+    """A long upload's progress; once done, each rejected or duplicate row with its reason."""
+    job = selectors.upload_job_get(user=request.user, job_id=job_id)
+    response = render(request, "indicators/upload_job.html", {"job": job})
+    if job.in_progress:
+        response["Refresh"] = "2"
+    return response
 
 
 @login_required
@@ -177,6 +197,13 @@ def report_detail(request: AuthedHttpRequest, report_id: int) -> HttpResponse:
             **_attribution(),
         },
     )
+
+
+@login_required
+def match_detail(request: AuthedHttpRequest, match_id: int) -> HttpResponse:
+    """Why a report matched a compound: the evidence, the warn-list entry, and its history."""
+    match = selectors.match_get(user=request.user, match_id=match_id)
+    return render(request, "indicators/match_detail.html", {"match": match})
 
 
 @login_required

@@ -12,9 +12,15 @@ import pytest
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from hypothesis import settings as hypothesis_settings
 
 from embassies.choices import DelegationKind, WorkspaceRole
 from tests.embassies.factories import DelegationFactory, UserFactory, WorkspaceFactory
+
+# Property tests check behaviour, not speed: a loaded CI machine must not fail them on
+# hypothesis's default 200 ms per-example deadline.
+hypothesis_settings.register_profile("exchange", deadline=None)
+hypothesis_settings.load_profile("exchange")
 
 
 @pytest.fixture

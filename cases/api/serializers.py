@@ -20,7 +20,9 @@ from ..models import (
     AccessRequest,
     Case,
     CaseLead,
+    CaseReport,
     CaseTask,
+    CaseVictim,
     FreezeRequest,
     Lead,
     LeadComment,
@@ -237,6 +239,28 @@ class CaseLeadSerializer(serializers.ModelSerializer):
         fields = ["lead", "kind", "value", "added_at"]
 
 
+class CaseReportSerializer(serializers.ModelSerializer):
+    address = serializers.CharField(source="report.address", read_only=True)
+    seen_at = serializers.DateTimeField(source="report.seen_at", read_only=True)
+    owner = serializers.CharField(source="report.workspace.slug", read_only=True)
+
+    class Meta:
+        model = CaseReport
+        fields = ["report", "address", "seen_at", "owner", "added_at"]
+
+
+class CaseVictimSerializer(serializers.ModelSerializer):
+    """Non-identifying fields only; the identity is read through the victims API (audited)."""
+
+    reference = serializers.CharField(source="victim_reference", read_only=True)
+    status = serializers.CharField(source="victim_status", read_only=True)
+    compound = serializers.CharField(source="victim_compound", read_only=True)
+
+    class Meta:
+        model = CaseVictim
+        fields = ["victim", "reference", "status", "compound", "added_at"]
+
+
 class CaseSerializer(serializers.ModelSerializer):
     lead_analyst = serializers.CharField(source="lead_analyst.email", read_only=True)
     owner = serializers.CharField(source="workspace.slug", read_only=True)
@@ -250,10 +274,12 @@ class CaseSerializer(serializers.ModelSerializer):
 
 class CaseDetailSerializer(CaseSerializer):
     leads = serializers.SerializerMethodField()
+    reports = serializers.SerializerMethodField()
+    victims = serializers.SerializerMethodField()
     tasks = serializers.SerializerMethodField()
 
     class Meta(CaseSerializer.Meta):
-        fields = [*CaseSerializer.Meta.fields, "leads", "tasks"]
+        fields = [*CaseSerializer.Meta.fields, "leads", "reports", "victims", "tasks"]
         read_only_fields = fields
 
     @extend_schema_field(CaseLeadSerializer(many=True))
@@ -262,6 +288,18 @@ class CaseDetailSerializer(CaseSerializer):
         links = selectors.case_leads(user=self.context["request"].user, case=obj)
         # many=True makes a ListSerializer (a list); the stubs type it as the child (drf-stubs#827).
         return CaseLeadSerializer(links, many=True).data  # type: ignore[return-value]
+
+    @extend_schema_field(CaseReportSerializer(many=True))
+    def get_reports(self, obj: Case) -> list:
+        """Only the linked IP reports the viewer may see in their own right."""
+        links = selectors.case_reports(user=self.context["request"].user, case=obj)
+        return CaseReportSerializer(links, many=True).data  # type: ignore[return-value]
+
+    @extend_schema_field(CaseVictimSerializer(many=True))
+    def get_victims(self, obj: Case) -> list:
+        """Only the linked victim records the viewer may see; reference, status, compound."""
+        links = selectors.case_victims(user=self.context["request"].user, case=obj)
+        return CaseVictimSerializer(links, many=True).data  # type: ignore[return-value]
 
     @extend_schema_field(CaseTaskSerializer(many=True))
     def get_tasks(self, obj: Case) -> list:
@@ -281,6 +319,14 @@ class CaseUpdateSerializer(serializers.Serializer):
 
 class CaseLeadAddSerializer(serializers.Serializer):
     lead = serializers.IntegerField()
+
+
+class CaseReportAddSerializer(serializers.Serializer):
+    report = serializers.IntegerField(min_value=1)
+
+
+class CaseVictimAddSerializer(serializers.Serializer):
+    victim = serializers.IntegerField(min_value=1)
 
 
 class AccessRequestSerializer(serializers.ModelSerializer):

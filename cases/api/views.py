@@ -24,9 +24,11 @@ from .serializers import (
     CaseCreateSerializer,
     CaseDetailSerializer,
     CaseLeadAddSerializer,
+    CaseReportAddSerializer,
     CaseSerializer,
     CaseTaskSerializer,
     CaseUpdateSerializer,
+    CaseVictimAddSerializer,
     CommentCreateSerializer,
     FreezeCreateSerializer,
     FreezeRequestSerializer,
@@ -251,6 +253,48 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         serializer.is_valid(raise_exception=True)
         lead = selectors.lead_get(user=user, lead_id=serializer.validated_data["lead"])
         services.case_lead_add(actor=user, case=case, lead=lead)
+        return Response(self._detail(case))
+
+    @extend_schema(request=CaseReportAddSerializer, responses=CaseDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="reports")
+    def add_report(self, request: Request, pk: str) -> Response:
+        """Link an IP report you can see (404 for a missing or hidden report)."""
+        case = self.get_object()
+        serializer = CaseReportAddSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.case_report_add(
+            actor=cast(User, request.user),
+            case=case,
+            report_id=serializer.validated_data["report"],
+        )
+        return Response(self._detail(case))
+
+    @extend_schema(request=None, responses=CaseDetailSerializer)
+    @action(detail=True, methods=["delete"], url_path=r"reports/(?P<report_id>[0-9]+)")
+    def remove_report(self, request: Request, pk: str, report_id: str) -> Response:
+        case = self.get_object()
+        services.case_report_remove(actor=cast(User, request.user), case=case, report_id=report_id)
+        return Response(self._detail(case))
+
+    @extend_schema(request=CaseVictimAddSerializer, responses=CaseDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="victims")
+    def add_victim(self, request: Request, pk: str) -> Response:
+        """Link a victim record you can see (404 for a missing or hidden record)."""
+        case = self.get_object()
+        serializer = CaseVictimAddSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.case_victim_add(
+            actor=cast(User, request.user),
+            case=case,
+            victim_id=serializer.validated_data["victim"],
+        )
+        return Response(self._detail(case))
+
+    @extend_schema(request=None, responses=CaseDetailSerializer)
+    @action(detail=True, methods=["delete"], url_path=r"victims/(?P<victim_id>[0-9]+)")
+    def remove_victim(self, request: Request, pk: str, victim_id: str) -> Response:
+        case = self.get_object()
+        services.case_victim_remove(actor=cast(User, request.user), case=case, victim_id=victim_id)
         return Response(self._detail(case))
 
     @extend_schema(request=CaseTaskSerializer, responses={201: CaseTaskSerializer})

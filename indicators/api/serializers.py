@@ -120,6 +120,33 @@ class MatchSerializer(MatchBriefSerializer):
         fields = ["report", "address", "owner", "tlp", *MatchBriefSerializer.Meta.fields]
 
 
+class MatchDetailSerializer(MatchSerializer):
+    """Why it matched: the evidence as it was then, its source now, and the report's sighting."""
+
+    seen_at = serializers.DateTimeField(source="report.seen_at", read_only=True)
+    report_context = serializers.CharField(source="report.context", read_only=True)
+    evidence_id = serializers.IntegerField(read_only=True, allow_null=True)
+    evidence_source = serializers.SerializerMethodField()
+    warn_entry_id = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta(MatchSerializer.Meta):
+        fields = [
+            *MatchSerializer.Meta.fields,
+            "seen_at",
+            "report_context",
+            "matched_network",
+            "matched_asn",
+            "matched_as_org",
+            "evidence_id",
+            "evidence_source",
+            "warn_entry_id",
+        ]
+
+    def get_evidence_source(self, obj: Match) -> str | None:
+        """The evidence's source; null once the evidence was removed from the catalogue."""
+        return obj.evidence.source if obj.evidence is not None else None
+
+
 class CompoundSerializer(serializers.ModelSerializer):
     country = serializers.CharField(source="country.code", read_only=True)
     evidence_count = serializers.IntegerField(read_only=True)

@@ -26,6 +26,7 @@ from .serializers import (
     EvidenceSerializer,
     IPReportBatchSerializer,
     IPReportSerializer,
+    MatchDetailSerializer,
     MatchSerializer,
 )
 
@@ -64,7 +65,11 @@ class IPReportListCreateApi(ListAPIView):
 
     @extend_schema(request=IPReportBatchSerializer, responses={201: BatchResultSerializer})
     def post(self, request: Request) -> Response:
-        """Each bad row gets its own error; good rows are stored; duplicates are not."""
+        """Each bad row gets its own error; good rows are stored; duplicates are not.
+
+        Synchronous by design: at most 10,000 rows are validated and stored within the request
+        (about a second); only the upload page hands long files to an upload job.
+        """
         batch = IPReportBatchSerializer(data=request.data, context={"request": request})
         batch.is_valid(raise_exception=True)
         rows = [
@@ -117,6 +122,18 @@ class MatchListApi(ListAPIView):
             compound_id=int(compound) if compound.isdigit() else None,
             include_withdrawn=params.get("withdrawn") in ("1", "true", "yes"),
         )
+
+
+class MatchDetailApi(RetrieveAPIView):
+    """One match and why it was made (404 alike for missing and a report not shared)."""
+
+    serializer_class = MatchDetailSerializer
+
+    def get_object(self) -> Match:
+        return selectors.match_get(user=cast(User, self.request.user), match_id=self.kwargs["pk"])
+
+    def get_queryset(self) -> QuerySet[Match]:
+        return selectors.none_of(Match)  # get_object() goes through the selector
 
 
 class CompoundListApi(ListAPIView):
