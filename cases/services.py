@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -586,6 +586,45 @@ def case_lead_add(*, actor: User, case: Case, lead: Lead, now: datetime | None =
     return locked
 
 
+def _link_add(
+    *,
+    actor: User,
+    locked: Case,
+    link_model: Any,
+    field: str,
+    record: Any,
+    action: str,
+    at: datetime,
+    already: str,
+) -> Any:
+    """Create one case link (IP report or victim record) and its timeline entry."""
+    link, created = link_model.objects.get_or_create(
+        case=locked, **{field: record}, defaults={"added_by": actor, "added_at": at}
+    )
+    if not created:
+        raise ValidationError({field: already})
+    CaseEvent.objects.create(case=locked, actor=actor, at=at, action=action, **{field: record})
+    return link
+
+
+def _link_remove(
+    *,
+    actor: User,
+    locked: Case,
+    link_model: Any,
+    field: str,
+    record: Any,
+    action: str,
+    at: datetime,
+    missing: str,
+) -> None:
+    """Delete one case link; the timeline keeps both the link and its removal."""
+    deleted, _kinds = link_model.objects.filter(case=locked, **{field: record}).delete()
+    if not deleted:
+        raise ValidationError({field: missing})
+    CaseEvent.objects.create(case=locked, actor=actor, at=at, action=action, **{field: record})
+
+
 @transaction.atomic
 def case_report_add(
     *, actor: User, case: Case, report_id: object, now: datetime | None = None
@@ -597,16 +636,16 @@ def case_report_add(
     """
     locked = _locked_case(actor=actor, case=case)
     report = indicator_selectors.report_get(user=actor, report_id=report_id)
-    at = _now(now)
-    link, created = CaseReport.objects.get_or_create(
-        case=locked, report=report, defaults={"added_by": actor, "added_at": at}
+    return _link_add(
+        actor=actor,
+        locked=locked,
+        link_model=CaseReport,
+        field="report",
+        record=report,
+        action=CaseEventAction.REPORT_ADDED,
+        at=_now(now),
+        already=_("This IP report is already linked to the case."),
     )
-    if not created:
-        raise ValidationError({"report": _("This IP report is already linked to the case.")})
-    CaseEvent.objects.create(
-        case=locked, report=report, actor=actor, at=at, action=CaseEventAction.REPORT_ADDED
-    )
-    return link
 
 
 @transaction.atomic
@@ -616,15 +655,15 @@ def case_report_remove(
     """Unlink an IP report (the analyst must still be able to see it); the timeline keeps both."""
     locked = _locked_case(actor=actor, case=case)
     report = indicator_selectors.report_get(user=actor, report_id=report_id)
-    deleted, _kinds = CaseReport.objects.filter(case=locked, report=report).delete()
-    if not deleted:
-        raise ValidationError({"report": _("This IP report is not linked to the case.")})
-    CaseEvent.objects.create(
-        case=locked,
-        report=report,
+    _link_remove(
         actor=actor,
-        at=_now(now),
+        locked=locked,
+        link_model=CaseReport,
+        field="report",
+        record=report,
         action=CaseEventAction.REPORT_REMOVED,
+        at=_now(now),
+        missing=_("This IP report is not linked to the case."),
     )
 
 
@@ -638,16 +677,16 @@ def case_victim_add(
     """
     locked = _locked_case(actor=actor, case=case)
     victim = victim_selectors.victim_get(user=actor, pk=victim_id)
-    at = _now(now)
-    link, created = CaseVictim.objects.get_or_create(
-        case=locked, victim=victim, defaults={"added_by": actor, "added_at": at}
+    return _link_add(
+        actor=actor,
+        locked=locked,
+        link_model=CaseVictim,
+        field="victim",
+        record=victim,
+        action=CaseEventAction.VICTIM_ADDED,
+        at=_now(now),
+        already=_("This victim record is already linked to the case."),
     )
-    if not created:
-        raise ValidationError({"victim": _("This victim record is already linked to the case.")})
-    CaseEvent.objects.create(
-        case=locked, victim=victim, actor=actor, at=at, action=CaseEventAction.VICTIM_ADDED
-    )
-    return link
 
 
 @transaction.atomic
@@ -657,15 +696,15 @@ def case_victim_remove(
     """Unlink a victim record (the analyst must still be able to see it)."""
     locked = _locked_case(actor=actor, case=case)
     victim = victim_selectors.victim_get(user=actor, pk=victim_id)
-    deleted, _kinds = CaseVictim.objects.filter(case=locked, victim=victim).delete()
-    if not deleted:
-        raise ValidationError({"victim": _("This victim record is not linked to the case.")})
-    CaseEvent.objects.create(
-        case=locked,
-        victim=victim,
+    _link_remove(
         actor=actor,
-        at=_now(now),
+        locked=locked,
+        link_model=CaseVictim,
+        field="victim",
+        record=victim,
         action=CaseEventAction.VICTIM_REMOVED,
+        at=_now(now),
+        missing=_("This victim record is not linked to the case."),
     )
 
 
