@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck check bench bench-quick worker beat messages clean
+.PHONY: run test lint typecheck check bench bench-quick worker beat messages clean \
+	isolation fuzz faults scan load proof
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +44,32 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/matching.py --quick
 	$(BIN)/python benchmarks/lists.py --quick
+
+# The proof parts (issue #6), each alone with its full settings; `.ci/run` runs short forms.
+# The generated tenant-isolation matrix: every endpoint x role x foreign object.
+isolation: $(STAMP)
+	ISOLATION_FULL=1 $(BIN)/python -m pytest tests/isolation -p no:randomly -s -q $(PYTEST_ARGS)
+
+# schemathesis against our own OpenAPI schema, bounded by FUZZ_SECONDS.
+FUZZ_SECONDS ?= 600
+fuzz: $(STAMP)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/python -m pytest tests/fuzz -s -q $(PYTEST_ARGS)
+
+# Fault injection against private PostgreSQL and Redis instances (needs the server binaries).
+FAULT_SUBMISSIONS ?= 5000
+faults: $(STAMP)
+	FAULTS=1 FAULT_SUBMISSIONS=$(FAULT_SUBMISSIONS) $(BIN)/python -m pytest tests/faults -s -q $(PYTEST_ARGS)
+
+# Victim scenarios, then a scan of the database dump, logs and broker traffic for identities.
+scan: $(STAMP)
+	$(BIN)/python -m pytest tests/scan -s -q $(PYTEST_ARGS)
+
+# Bounded load test on loopback (gunicorn + PostgreSQL): 50 officers, 10 analysts.
+LOAD_SECONDS ?= 120
+load: $(STAMP)
+	$(BIN)/python benchmarks/load.py --seconds $(LOAD_SECONDS)
+
+proof: isolation fuzz faults scan load
 
 worker: $(STAMP)
 	$(BIN)/celery -A exchange worker -l info

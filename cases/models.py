@@ -96,6 +96,10 @@ class Lead(SharedRecord):
     class Meta(SharedRecord.Meta):
         indexes = [
             *audience_indexes("cases_lead"),
+            # Everyone's "all leads I may see" list (`lead_list` without `mine`), newest first:
+            # PostgreSQL walks it and stops at the page, instead of sorting the whole audience
+            # (an analyst sees most leads: the page query 137 ms to under 1 ms at 100,000 leads).
+            models.Index(fields=["-created_at", "-id"], name="cases_lead_new"),
             # Search and correlation: the same normalised value, in any workspace.
             models.Index(fields=["kind", "key"], name="cases_lead_kind_key"),
             # "My workspace's leads" filtered by a value (search within the owner's list).

@@ -442,6 +442,8 @@ def crypto_wallet(fields: Mapping[str, object]) -> tuple[str, dict]:
         chain = re.sub(r"[^A-Z0-9-]", "", chain_raw.upper())
         if not chain:
             raise LeadValueError("chain", "Name the chain (BTC, ETH, TRON, ...).")
+        if len(chain) > 32:  # a name, not a paragraph: and the key must stay searchable
+            raise LeadValueError("chain", "A chain's name has at most 32 letters or digits.")
         if not address.isascii() or not re.fullmatch(r"[A-Za-z0-9:._-]{8,128}", address):
             raise LeadValueError("address", "A wallet address has 8 to 128 letters or digits.")
         canonical, extra = address, {}
@@ -725,6 +727,11 @@ def query_keys(query: str, kind: str | None = None) -> list[tuple[str, str]]:
         chain, address = _split_last(query)
         if chain:
             attempts = [{"chain": chain, "address": address}]
+            # The address of another chain may itself hold ':' ("sol:abc:def", its own key):
+            # then the chain is what comes before the first separator.
+            head, *rest = re.split(r"\s+|:", query.strip(), maxsplit=1)
+            if ":" in query and rest and (head, rest[0]) != (chain, address):
+                attempts.append({"chain": head, "address": rest[0]})
         else:
             attempts = [{"chain": c, "address": query} for c in ("BTC", "ETH", "TRON")]
     elif kind == "domain":
@@ -743,5 +750,6 @@ def query_keys(query: str, kind: str | None = None) -> list[tuple[str, str]]:
             key, _details = normalise(kind, fields)
         except ValueError:
             continue
-        found.append((kind, key))
+        if (kind, key) not in found:
+            found.append((kind, key))
     return found

@@ -13,9 +13,10 @@ from typing import cast
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
+
+from sharing.pagination import BoundedLimitOffsetPagination
 
 COUNT_CAP = 10_000
 
@@ -40,8 +41,8 @@ class CappedPaginator(Paginator):
         return self._capped[1]
 
 
-class CappedLimitOffsetPagination(LimitOffsetPagination):
-    """LimitOffsetPagination with a capped count; offsets past the cap still page on."""
+class CappedLimitOffsetPagination(BoundedLimitOffsetPagination):
+    """Bounded limit/offset paging with a capped count; offsets past the cap still page on."""
 
     count_capped = False
     page_length = 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from embassies.permissions import is_police_analyst
 from embassies.types import AuthedHttpRequest
 from sharing.api import audience_kwargs
+from sharing.selectors import NOT_FOUND_MESSAGE
 
 from . import selectors, services
 from .choices import LeadKind, LeadStatus
@@ -387,10 +388,13 @@ def case_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 
 
 def _case_action(request: AuthedHttpRequest, pk: int, action) -> HttpResponse:
+    """Run `action` on a case the user may see. Bad input goes back to the case page with a
+    message; a user who may see the case but not change it gets 403 (PermissionDenied), and a
+    linked object that is missing or hidden 404, like any other URL naming it."""
     case = selectors.case_get(user=request.user, case_id=pk)
     try:
         action(case)
-    except (ValidationError, PermissionDenied) as exc:
+    except ValidationError as exc:
         _flash_error(request, exc)
     return redirect("cases:case_detail", case.pk)
 
@@ -416,7 +420,7 @@ def case_task_done(request: AuthedHttpRequest, pk: int, task_id: int) -> HttpRes
     def act(case):
         task = selectors.case_tasks(case=case).filter(pk=task_id).first()
         if task is None:
-            raise ValidationError(_("No such task."))
+            raise Http404(_(NOT_FOUND_MESSAGE))
         services.case_task_done(actor=request.user, task=task)
 
     return _case_action(request, pk, act)

@@ -23,3 +23,10 @@ class InvitationState(models.TextChoices):
     ACCEPTED = "accepted", _("Accepted")
     REVOKED = "revoked", _("Revoked")
     EXPIRED = "expired", _("Expired")
+
+
+class ApiTokenScope(models.TextChoices):
+    """What an API token may do: `read` is safe methods only; `write` adds every change."""
+
+    READ = "read", _("Read only")
+    WRITE = "write", _("Read and write")

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from .choices import DelegationKind, WorkspaceRole
+from .choices import ApiTokenScope, DelegationKind, WorkspaceRole
 from .models import Workspace
 
 
@@ -63,4 +63,22 @@ class OTPCodeForm(forms.Form):
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
         ),
+    )
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        help_text=_("What uses it, e.g. “nightly IP upload”."),
+    )
+    scope = forms.ChoiceField(
+        label=_("Scope"),
+        choices=ApiTokenScope.choices,
+        initial=ApiTokenScope.READ,
+        widget=forms.RadioSelect,
+        help_text=_("Read only is enough for exports and lookups."),
+    )
+    expires_in_days = forms.IntegerField(
+        label=_("Expires in (days)"), min_value=1, max_value=365, initial=90
     )

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from .choices import DelegationKind, WorkspaceRole
+from .choices import ApiTokenScope, DelegationKind, WorkspaceRole
 
 
 class UserManager(BaseUserManager["User"]):
@@ -210,3 +210,49 @@ class MembershipEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.subject_email}"
+
+
+class ApiToken(models.Model):
+    """A personal API key: scoped, expiring and revocable. Only its SHA-256 digest is stored.
+
+    The key itself is shown once, when it is made; the prefix (its first characters) lets the
+    owner and their delegation admins tell keys apart without being able to use one.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    # Unique, hence indexed: authentication finds a key by its digest alone.
+    key_digest = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("key prefix"), max_length=16, editable=False)
+    scope = models.CharField(_("scope"), max_length=8, choices=ApiTokenScope.choices)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # A user's tokens (account page; the members page over a workspace's members).
+            models.Index(fields=["user", "-created_at"], name="embassies_apitok_user_crt"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="embassies_apitoken_expires_after_creation",
+                condition=models.Q(expires_at__gt=models.F("created_at")),
+            ),
+            models.CheckConstraint(
+                name="embassies_apitoken_scope_valid",
+                condition=models.Q(scope__in=ApiTokenScope.values),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_active(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and self.expires_at > now

@@ -10,10 +10,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy
 from guardian.shortcuts import get_objects_for_user
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from .choices import WorkspaceRole
-from .models import Workspace, WorkspaceUserObjectPermission
+from .choices import ApiTokenScope, WorkspaceRole
+from .models import ApiToken, Workspace, WorkspaceUserObjectPermission
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -84,6 +86,42 @@ def is_police_analyst(user: User | AnonymousUser) -> bool:
 def can_manage_members(user: User | AnonymousUser, workspace: Workspace) -> bool:
     """Delegation admins manage their own workspace; platform admins manage any."""
     return is_platform_admin(user) or is_workspace_admin(user, workspace)
+
+
+def has_any_role(user: User | AnonymousUser) -> bool:
+    """Does the account hold any role at all (a workspace role or a global one)?
+
+    An account without one (an outsider, a member whose grants were withdrawn) may not hold or
+    use API tokens: there is nothing it could do with them.
+    """
+    return (
+        is_platform_admin(user)
+        or is_police_analyst(user)
+        or bool(workspace_perms(user) & {OFFICER_PERM, ADMIN_PERM})
+    )
+
+
+class TokenScopePermission(BasePermission):
+    """A read-scoped API token may only read (GET, HEAD, OPTIONS); write tokens may change.
+
+    A global default (REST_FRAMEWORK's DEFAULT_PERMISSION_CLASSES); sessions are unaffected.
+    A view lists in `token_read_actions` the POST actions that only read: a search whose terms
+    (a passport number) must travel in the body, not in a URL that access logs keep.
+    """
+
+    message = gettext_lazy(
+        "This API token has the read scope: it can only read. "
+        "Use a token with the write scope to make changes."
+    )
+    code = "token_read_only"
+
+    def has_permission(self, request, view) -> bool:
+        token = request.auth
+        if isinstance(token, ApiToken) and request.method not in SAFE_METHODS:
+            if getattr(view, "action", None) in getattr(view, "token_read_actions", ()):
+                return True
+            return token.scope == ApiTokenScope.WRITE
+        return True
 
 
 def role_of(user: User) -> WorkspaceRole | None:

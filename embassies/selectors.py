@@ -6,9 +6,17 @@ import hashlib
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Delegation, Invitation, User, Workspace, WorkspaceUserObjectPermission
+from .models import (
+    ApiToken,
+    Delegation,
+    Invitation,
+    User,
+    Workspace,
+    WorkspaceUserObjectPermission,
+)
 from .permissions import can_manage_members, is_platform_admin
 
 NOT_FOUND = _("Not found.")
@@ -77,3 +85,56 @@ def invitation_get_by_token(*, token: str) -> Invitation | None:
         .filter(token_hash=token_hash(token))
         .first()
     )
+
+
+# API tokens: lists show name, prefix, scope and dates; the key itself is never stored.
+_TOKEN_FIELDS = (
+    "id",
+    "user_id",
+    "name",
+    "prefix",
+    "scope",
+    "created_at",
+    "expires_at",
+    "last_used_at",
+    "revoked_at",
+)
+
+
+def api_token_list(*, user: User) -> QuerySet[ApiToken]:
+    """The user's own tokens, newest first (live, expired and revoked)."""
+    return ApiToken.objects.filter(user=user).only(*_TOKEN_FIELDS)
+
+
+def api_token_get_own(*, user: User, token_id: int) -> ApiToken:
+    token = ApiToken.objects.select_related("user").filter(user=user, pk=token_id).first()
+    if token is None:
+        raise Http404(NOT_FOUND)
+    return token
+
+
+def api_token_list_for_workspace(*, workspace: Workspace) -> QuerySet[ApiToken]:
+    """Live tokens of a workspace's active members: what their delegation admins oversee."""
+    return (
+        ApiToken.objects.filter(
+            user__workspace=workspace,
+            user__is_active=True,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("user")
+        .only(*_TOKEN_FIELDS, "user__email", "user__full_name")
+        .order_by("user__email", "-created_at")
+    )
+
+
+def api_token_get_managed(*, workspace: Workspace, token_id: int) -> ApiToken:
+    """A token of a member of `workspace` (the caller manages it); 404 alike otherwise."""
+    token = (
+        ApiToken.objects.select_related("user__workspace")
+        .filter(user__workspace=workspace, pk=token_id)
+        .first()
+    )
+    if token is None:
+        raise Http404(NOT_FOUND)
+    return token

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -15,9 +17,15 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.shortcuts import assign_perm, remove_perm
 
-from .choices import WorkspaceRole
-from .models import Delegation, Invitation, MembershipEvent, User, Workspace
-from .permissions import ADMIN_PERM, OFFICER_PERM, can_manage_members, is_platform_admin
+from .choices import ApiTokenScope, WorkspaceRole
+from .models import ApiToken, Delegation, Invitation, MembershipEvent, User, Workspace
+from .permissions import (
+    ADMIN_PERM,
+    OFFICER_PERM,
+    can_manage_members,
+    has_any_role,
+    is_platform_admin,
+)
 from .selectors import token_hash
 
 ROLE_PERMS: dict[str, tuple[str, ...]] = {
@@ -123,7 +131,11 @@ def invitation_create(
     )
     from .tasks import send_invitation_email_task
 
-    transaction.on_commit(lambda: send_invitation_email_task.delay(invitation.pk, token))
+    # robust: the invitation is saved; a broker outage must not answer 500 (the admin would
+    # invite again). The failure is logged and the admin can revoke and re-invite.
+    transaction.on_commit(
+        lambda: send_invitation_email_task.delay(invitation.pk, token), robust=True
+    )
     return invitation, token
 
 
@@ -143,7 +155,7 @@ def totp_secret_new() -> str:
 def totp_code_valid(*, key_hex: str, code: str) -> int | None:
     """Check a code against a key, allowing one step of clock drift. Returns the matched step."""
     code = (code or "").strip().replace(" ", "")
-    if not code.isdigit() or len(code) != 6:
+    if not (code.isascii() and code.isdigit()) or len(code) != 6:  # "²" is a digit too
         return None
     totp = TOTP(bytes.fromhex(key_hex), step=30, t0=0, digits=6, drift=0)
     for drift in (0, -1, 1):
@@ -232,24 +244,142 @@ def member_remove(*, actor: User, workspace: Workspace, member: User) -> None:
     """Remove a member: their account is deactivated, grants and API tokens revoked.
 
     Deactivation is what cuts access on the very next request: Django refuses the session of an
-    inactive user, and DRF refuses their token.
+    inactive user, and the token authentication refuses their tokens (which are revoked too, so
+    a later reactivation does not bring them back).
     """
     if not can_manage_members(actor, workspace) or member.workspace_id != workspace.pk:
         raise PermissionDenied(_("You cannot manage this workspace."))
     if member.pk == actor.pk:
         raise ValidationError(_("You cannot remove yourself; ask another admin."))
-    from rest_framework.authtoken.models import Token
-
     for perm in (OFFICER_PERM, ADMIN_PERM):
         remove_perm(f"embassies.{perm}", member, workspace)
-    Token.objects.filter(user=member).delete()
-    User.objects.filter(pk=member.pk).update(is_active=False, is_police_analyst=False)
+    _deactivate(actor=actor, user=member)
     MembershipEvent.objects.create(
         workspace=workspace,
         action=MembershipEvent.Action.REMOVED,
         subject_email=member.email,
         actor=actor,
     )
+
+
+def _deactivate(*, actor: User | None, user: User) -> None:
+    User.objects.filter(pk=user.pk).update(is_active=False, is_police_analyst=False)
+    api_tokens_revoke_all(actor=actor, user=user)
+
+
+@transaction.atomic
+def user_deactivate(*, actor: User | None, user: User) -> None:
+    """Deactivate an account (platform admins; `actor=None` is the operator's command line).
+
+    The one way to switch an account off besides removing a member: it also revokes every API
+    token, so the account's scripts stop on their next request.
+    """
+    if actor is not None and not is_platform_admin(actor):
+        raise PermissionDenied(_("Only platform admins deactivate accounts."))
+    if actor is not None and actor.pk == user.pk:
+        raise ValidationError(_("You cannot deactivate your own account."))
+    _deactivate(actor=actor, user=user)
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+API_TOKEN_KEY_PREFIX = "ex_"
+API_TOKEN_DEFAULT_DAYS = 90
+API_TOKEN_MAX_DAYS = 365
+# Enough for a few scripts per person; more live keys is more to leak and to audit.
+API_TOKEN_MAX_ACTIVE = 10
+# last_used_at is written at most this often per token: a busy script must not turn every
+# read into a write.
+API_TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+@transaction.atomic
+def api_token_create(
+    *, user: User, name: str, scope: str, expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Issue an API token for `user`. Returns the token and its key, which is never stored.
+
+    The caller shows the key once; only its SHA-256 digest is kept, so a copy of the database
+    holds no usable key. Tokens expire (default 90 days, at most 365) and can be revoked.
+    """
+    if not user.is_active or not has_any_role(user):
+        raise PermissionDenied(_("Only members with a role may have API tokens."))
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Give the token a name, e.g. the script that uses it.")})
+    if scope not in ApiTokenScope.values:
+        raise ValidationError({"scope": _("Unknown scope.")})
+    now = timezone.now()
+    if expires_at is None:
+        expires_at = now + timedelta(days=API_TOKEN_DEFAULT_DAYS)
+    if expires_at <= now:
+        raise ValidationError({"expires_at": _("The expiry must be in the future.")})
+    if expires_at > now + timedelta(days=API_TOKEN_MAX_DAYS):
+        raise ValidationError(
+            {"expires_at": _("A token lives at most %(days)s days.") % {"days": API_TOKEN_MAX_DAYS}}
+        )
+    # Lock the user's row so that two concurrent requests cannot both pass the limit.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    active = ApiToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=now)
+    if active.count() >= API_TOKEN_MAX_ACTIVE:
+        raise ValidationError(
+            _("You have %(n)s active tokens, the most allowed; revoke one first.")
+            % {"n": API_TOKEN_MAX_ACTIVE}
+        )
+    key = API_TOKEN_KEY_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user=user,
+        name=name,
+        key_digest=token_hash(key),
+        prefix=key[: len(API_TOKEN_KEY_PREFIX) + 8],
+        scope=scope,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    token.full_clean()
+    token.save()
+    return token, key
+
+
+def api_token_revoke(*, actor: User, token: ApiToken) -> bool:
+    """Revoke one token: its owner's own, or a member's by their delegation admin.
+
+    Returns False when it was already revoked. Conditional update: revoking twice keeps the
+    first time and the first revoker.
+    """
+    owner = token.user
+    if owner.pk != actor.pk and not (
+        owner.workspace is not None and can_manage_members(actor, owner.workspace)
+    ):
+        raise PermissionDenied(_("You cannot revoke this token."))
+    return bool(
+        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now(), revoked_by=actor
+        )
+    )
+
+
+def api_tokens_revoke_all(*, actor: User | None, user: User) -> int:
+    """Revoke every live token of `user` (removal, deactivation). Returns how many."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_by=actor
+    )
+
+
+def api_token_touch(*, token: ApiToken, now: datetime | None = None) -> None:
+    """Record that a token was used, at most once per API_TOKEN_TOUCH_INTERVAL.
+
+    Skipped without a query while the loaded value is fresh; the conditional update keeps
+    concurrent requests from writing the same minute twice.
+    """
+    now = now or timezone.now()
+    stale = now - API_TOKEN_TOUCH_INTERVAL
+    if token.last_used_at is not None and token.last_used_at > stale:
+        return
+    ApiToken.objects.filter(pk=token.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale)
+    ).update(last_used_at=now)
+    token.last_used_at = now
 
 
 def user_create_with_totp(

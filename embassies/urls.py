@@ -13,6 +13,11 @@ urlpatterns = [
     path("accounts/verify/", views.otp_verify, name="otp_verify"),
     path("accounts/enrol/", views.otp_enrol, name="otp_enrol"),
     path("settings/api-token/", views.api_token, name="api_token"),
+    path(
+        "settings/api-token/<int:token_id>/revoke/",
+        views.api_token_revoke,
+        name="api_token_revoke",
+    ),
     path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("delegations/", views.delegation_list, name="delegation_list"),
     path("delegations/new/", views.delegation_onboard, name="delegation_onboard"),
@@ -31,5 +36,10 @@ urlpatterns = [
         "workspaces/<slug:slug>/invitations/<int:invitation_id>/revoke/",
         views.invitation_revoke,
         name="invitation_revoke",
+    ),
+    path(
+        "workspaces/<slug:slug>/api-tokens/<int:token_id>/revoke/",
+        views.member_token_revoke,
+        name="member_token_revoke",
     ),
 ]

@@ -1,29 +1,34 @@
-"""Sign-in, invitations, members and onboarding pages. Writes go through services."""
+"""Sign-in, invitations, members, onboarding and API-token pages. Writes go through services."""
+
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from rest_framework.authtoken.models import Token
 
 from . import selectors, services
 from .forms import (
     AcceptInvitationForm,
+    ApiTokenForm,
     InviteMemberForm,
     OnboardDelegationForm,
     OTPCodeForm,
     role_choices,
 )
-from .permissions import is_platform_admin, is_verified, role_of
+from .permissions import has_any_role, is_platform_admin, is_verified, role_of
+from .throttling import ApiTokenIssueThrottle
 from .totp import base32_secret, provisioning_uri, qr_svg
 from .types import AuthedHttpRequest
 
@@ -163,6 +168,7 @@ def members(request: AuthedHttpRequest, slug: str) -> HttpResponse:
             "events": workspace.events.select_related("actor")[:30],
             "form": form,
             "role_choices": role_choices(workspace),
+            "api_tokens": selectors.api_token_list_for_workspace(workspace=workspace),
         },
     )
 
@@ -205,9 +211,12 @@ def member_role(request: AuthedHttpRequest, slug: str, user_id: int) -> HttpResp
 def invitation_revoke(request: AuthedHttpRequest, slug: str, invitation_id: int) -> HttpResponse:
     workspace = selectors.workspace_get_managed(user=request.user, slug=slug)
     invitation = selectors.invitation_list(workspace=workspace).filter(pk=invitation_id).first()
-    if invitation is not None:
-        services.invitation_revoke(actor=request.user, invitation=invitation)
-        messages.success(request, _("Invitation revoked."))
+    if invitation is None:
+        raise Http404(
+            selectors.NOT_FOUND
+        )  # another workspace's invitation answers like a missing one
+    services.invitation_revoke(actor=request.user, invitation=invitation)
+    messages.success(request, _("Invitation revoked."))
     return redirect("members", slug=workspace.slug)
 
 
@@ -250,18 +259,83 @@ def delegation_onboard(request: AuthedHttpRequest) -> HttpResponse:
     return render(request, "embassies/delegation_onboard.html", {"form": form})
 
 
-# --- API token -----------------------------------------------------------------------------
+# --- API tokens ----------------------------------------------------------------------------
 
 
 @login_required
 def api_token(request: AuthedHttpRequest) -> HttpResponse:
-    """Create, show once, or revoke the user's API token."""
-    new_key = None
+    """The account's API tokens: list, create (the key is shown once), revoke.
+
+    Only a session past the second factor gets here (RequireTwoFactorMiddleware); creating a
+    token checks it again, because a token outlives the session that made it.
+    """
+    form = ApiTokenForm(request.POST or None)
+    new_key, status, retry_after = None, 200, None
     if request.method == "POST":
-        Token.objects.filter(user=request.user).delete()
-        if request.POST.get("action") == "create":
-            new_key = Token.objects.create(user=request.user).key
-        else:
-            messages.success(request, _("Your API token was revoked."))
-    has_token = Token.objects.filter(user=request.user).exists()
-    return render(request, "embassies/api_token.html", {"new_key": new_key, "has_token": has_token})
+        if not is_verified(request.user) or not has_any_role(request.user):
+            raise PermissionDenied
+        throttle = ApiTokenIssueThrottle()
+        if not throttle.allow_request(request, None):
+            retry_after = max(1, int(throttle.wait() or 1))
+            status = 429
+            form.add_error(
+                None,
+                _("Too many tokens created; try again in %(n)s minutes.")
+                % {"n": (retry_after + 59) // 60},
+            )
+        elif form.is_valid():
+            days = form.cleaned_data["expires_in_days"]
+            try:
+                _token, new_key = services.api_token_create(
+                    user=request.user,
+                    name=form.cleaned_data["name"],
+                    scope=form.cleaned_data["scope"],
+                    expires_at=timezone.now() + timedelta(days=days),
+                )
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                form = ApiTokenForm()
+    response = render(
+        request,
+        "embassies/api_token.html",
+        {
+            "form": form,
+            "new_key": new_key,
+            "tokens": selectors.api_token_list(user=request.user)[:50],
+            "may_have_tokens": has_any_role(request.user),
+            "now": timezone.now(),
+        },
+        status=status,
+    )
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    if new_key:
+        # The one response that carries the key: no cache may keep a copy.
+        add_never_cache_headers(response)
+        patch_cache_control(response, no_store=True)
+    return response
+
+
+@login_required
+@require_POST
+def api_token_revoke(request: AuthedHttpRequest, token_id: int) -> HttpResponse:
+    token = selectors.api_token_get_own(user=request.user, token_id=token_id)
+    if services.api_token_revoke(actor=request.user, token=token):
+        messages.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})
+    return redirect("api_token")
+
+
+@login_required
+@require_POST
+def member_token_revoke(request: AuthedHttpRequest, slug: str, token_id: int) -> HttpResponse:
+    """A delegation admin revokes a member's token (seen on the members page)."""
+    workspace = selectors.workspace_get_managed(user=request.user, slug=slug)
+    token = selectors.api_token_get_managed(workspace=workspace, token_id=token_id)
+    if services.api_token_revoke(actor=request.user, token=token):
+        messages.success(
+            request,
+            _("%(email)s's token “%(name)s” was revoked.")
+            % {"email": token.user.email, "name": token.name},
+        )
+    return redirect("members", slug=workspace.slug)

@@ -10,6 +10,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -61,7 +63,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_countries",
+    "csp",
     "embassies",
     "sharing",
     "indicators",
@@ -80,6 +82,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response, error pages included (policy below).
+    "csp.middleware.CSPMiddleware",
+    # Outside everything that reads the database: a database outage answers 503, retry.
+    "exchange.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -125,9 +131,13 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60 if PRODUCTION else 0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
     # Short OLTP queries: PostgreSQL's JIT spent ~0.5 s compiling the audience filter's plan on
     # large lists (benchmarks/lists.py), far more than the query itself.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    _pg_options["options"] = "-c jit=off"
+    # A database that does not answer fails the request in seconds (a 503, see
+    # exchange.middleware), never hangs a worker until gunicorn kills it.
+    _pg_options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "embassies.User"
@@ -214,7 +224,19 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A publish to a dead broker must fail fast, not hang a request: the periodic sweep
 # catches whatever was not enqueued.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    # A broker host that vanished without closing the connection must not hang a publish
+    # (and with it a request) forever.
+    "socket_connect_timeout": 3,
+    "socket_timeout": 5,
+    # Redis: a task a worker took but never acknowledged (the worker was SIGKILLed, its host
+    # died) goes back to the queue after this many seconds. Longer than any task runs, or a
+    # running task is handed out twice (harmless, the tasks are idempotent, but wasted work).
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+}
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
@@ -293,16 +315,31 @@ CELERY_BEAT_SCHEDULE["victims-purge-expired-identity"] = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # First: its `WWW-Authenticate: Token` makes refusals 401s.
+        "embassies.authentication.ApiTokenAuthentication",
         "embassies.authentication.VerifiedSessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "embassies.permissions.TokenScopePermission",  # read-scoped tokens only read
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "sharing.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"user": env.str("API_THROTTLE_USER", default="6000/hour")},
+    # Counted in the cache (CACHES below): per account, and per address for the few endpoints
+    # open without one (the schema and its documentation page). Over the rate: 429 with
+    # Retry-After.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "embassies.throttling.AnonThrottle",
+        "embassies.throttling.UserThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
+        "user": env.str("API_THROTTLE_USER", default="6000/hour"),
+        # Creating API tokens on the account page (embassies.throttling).
+        "api_token_issue": env.str("API_TOKEN_ISSUE_THROTTLE", default="10/hour"),
+    },
     "EXCEPTION_HANDLER": "exchange.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -315,6 +352,35 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+}
+
+# The cache counts API throttling (and nothing else yet). Each process has its own memory
+# cache, so a deployment with several web workers sets CACHE_URL to a shared Redis
+# (e.g. redis://redis:6379/1) for the limits to hold across workers.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+if "redis" in CACHES["default"]["BACKEND"].lower():
+    # An unreachable cache must cost a request a second at most (throttling then lets it
+    # through: embassies.throttling), never hang it.
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("socket_connect_timeout", 1)
+    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", 1)
+
+# Content-Security-Policy (django-csp): scripts, styles and everything else only from this
+# site, and nothing inline: no <script> blocks, no on*= handlers, no javascript: URLs and no
+# style attributes anywhere in the templates (tests/security/test_csp.py walks every page).
+# img-src allows data: for Swagger UI's icons; the TOTP QR code is inline SVG markup.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF],
+        "style-src": [CSP_SELF],
+        "img-src": [CSP_SELF, "data:"],
+        "font-src": [CSP_SELF],
+        "connect-src": [CSP_SELF],
+        "object-src": [CSP_NONE],
+        "base-uri": [CSP_NONE],
+        "frame-ancestors": [CSP_NONE],
+        "form-action": [CSP_SELF],
+    },
 }
 
 if PRODUCTION:

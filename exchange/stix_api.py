@@ -48,11 +48,15 @@ def _since(raw: str) -> datetime | None:
         if value is None:
             day = parse_date(raw)
             value = datetime.combine(day, time.min) if day is not None else None
-    except ValueError:
+        if value is not None:
+            value = timezone.make_aware(value, UTC) if timezone.is_naive(value) else value
+            # 0001-01-01T00:00+05:00 has no UTC equivalent: the query would overflow (a 500).
+            value = value.astimezone(UTC)
+    except (ValueError, OverflowError):
         value = None
     if value is None:
         raise ValidationError({"since": ["Use an ISO 8601 date or date-time."]})
-    return timezone.make_aware(value, UTC) if timezone.is_naive(value) else value
+    return value
 
 
 def _types(request: Request) -> list[str]:

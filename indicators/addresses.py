@@ -108,7 +108,9 @@ def network_parse(text: str) -> Network:
 def asn_parse(value: object) -> int:
     """'AS14593', 'as14593' or 14593 -> 14593; ValueError if not a valid ASN."""
     text = str(value).strip().upper().removeprefix("AS")
-    if not text.isdigit() or not 0 < int(text) < 2**32:
+    # isascii: "²" and other digit characters pass isdigit() but not int(); the length check
+    # keeps int() from its 4,300-digit limit (a ValueError with a message about Python).
+    if not (text.isascii() and text.isdigit() and len(text) <= 10) or not 0 < int(text) < 2**32:
         raise ValueError(_("not an AS number"))
     return int(text)
 

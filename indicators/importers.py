@@ -33,6 +33,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -66,10 +67,66 @@ class ParseError(ValueError):
 
 
 def decode(data: bytes) -> str:
+    """The file as text; ParseError naming the problem unless it is UTF-8 text.
+
+    A leading UTF-8 byte-order mark (Excel's "CSV UTF-8") is dropped.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ParseError(_('The file is UTF-16 text; save it as UTF-8 ("CSV UTF-8") and retry.'))
+    # NUL never occurs in text: this is a binary file (an image, a zip) under a text name, and
+    # PostgreSQL would refuse the character in any field it reached.
+    if b"\x00" in data:
+        raise ParseError(
+            _(
+                "The file contains NUL bytes: it is not a text file (an image or an archive?), "
+                "or it is UTF-16 without a byte-order mark. Upload a UTF-8 CSV."
+            )
+        )
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ParseError(_("The file is not UTF-8 text.")) from None
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ParseError(
+            _(
+                "The file is not UTF-8 text (byte %(position)d); save it as UTF-8 "
+                '("CSV UTF-8"), not Latin-1 or another encoding.'
+            )
+            % {"position": exc.start + 1}
+        ) from None
+    if not text.strip():
+        raise ParseError(_("The file is empty."))
+    return text
+
+
+def _lines(text: str) -> io.StringIO:
+    """The text for the csv module, line endings made one: a file saved with bare CR line ends
+    (old Mac spreadsheets) would otherwise be "new-line character seen in unquoted field"."""
+    return io.StringIO(text, newline=None)
+
+
+def _csv_records(reader: csv.DictReader) -> Iterator[dict]:
+    """The reader's records; a malformed line (a field past the csv module's size limit) is a
+    ParseError naming the line instead of a csv.Error."""
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ParseError(
+                _("Line %(line)d is not valid CSV: %(error)s")
+                # The underlying reader's count: DictReader's own moves only after a good row.
+                % {"line": reader.reader.line_num, "error": exc}
+            ) from None
+        yield record
+
+
+def _csv_header(reader: csv.DictReader) -> list[str]:
+    try:
+        return [h.strip().lower() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise ParseError(
+            _("The header line is not valid CSV: %(error)s") % {"error": exc}
+        ) from None
 
 
 def _defaults(seen_at: datetime | None, context: str) -> dict[str, Any]:
@@ -105,13 +162,13 @@ def rows_from_csv(
     text: str, *, default_seen_at: datetime | None = None, default_context: str = ""
 ) -> list[dict]:
     """A CSV with a header -> submission rows, numbered by line (the header is line 1)."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    reader = csv.DictReader(_lines(text))
+    header = _csv_header(reader)
     if "address" not in header:
         raise ParseError(_("The first line must be a header naming an 'address' column."))
     reader.fieldnames = header
     rows: list[dict] = []
-    for record in reader:
+    for record in _csv_records(reader):
         row = {"row": reader.line_num, **_defaults(default_seen_at, default_context)}
         for column in SUBMISSION_COLUMNS:
             value = (record.get(column) or "").strip()
@@ -177,13 +234,13 @@ def _compound_fields(src: dict, name_key: str) -> dict[str, Any]:
 
 
 def catalogue_from_csv(text: str) -> list[CatalogueItem]:
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    reader = csv.DictReader(_lines(text))
+    header = _csv_header(reader)
     if "compound" not in header:
         raise ParseError(_("The first line must be a header naming a 'compound' column."))
     reader.fieldnames = header
     items: list[CatalogueItem] = []
-    for record in reader:
+    for record in _csv_records(reader):
         line = str(reader.line_num)
         record = {k: (v or "").strip() for k, v in record.items() if k}
         compound = _compound_fields(record, "compound")
@@ -194,24 +251,59 @@ def catalogue_from_csv(text: str) -> list[CatalogueItem]:
     return items
 
 
+def _holds_nul(value: Any) -> bool:
+    """Whether a NUL hides in any string of the parsed JSON (a loop: the nesting may be as deep
+    as json.loads allowed, too deep to recurse again)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+    return False
+
+
 def catalogue_from_json(text: str) -> list[CatalogueItem]:
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as exc:
+    # ValueError besides JSONDecodeError: a number past 4,300 digits; RecursionError: "[[[[...".
+    except (ValueError, RecursionError) as exc:
         raise ParseError(_("Not valid JSON: %(error)s") % {"error": exc}) from None
+    if _holds_nul(data):  # written "\u0000": PostgreSQL refuses the character in any field
+        raise ParseError(_("The file contains a NUL character (\\u0000)."))
     if isinstance(data, list):
         data = {"compounds": data}
     if not isinstance(data, dict):
         raise ParseError(_("Expected an object with 'compounds' and/or 'warn_list'."))
+    for key in ("compounds", "warn_list"):
+        if not isinstance(data.get(key) or [], list):
+            raise ParseError(_("'%(key)s' must be a list.") % {"key": key})
     items: list[CatalogueItem] = []
     for i, src in enumerate(data.get("compounds") or []):
         where = f"compounds[{i}]"
         if not isinstance(src, dict):
             items.append(CatalogueItem(where, "invalid", {"error": _("not an object")}))
             continue
+        aliases = src.get("aliases")
+        if aliases is not None and not (
+            isinstance(aliases, str)
+            or (isinstance(aliases, list) and all(isinstance(a, str) for a in aliases))
+        ):
+            error = _("aliases must be a list of names")
+            items.append(CatalogueItem(where, "invalid", {"error": error}))
+            continue
         compound = _compound_fields(src, "name")
         items.append(CatalogueItem(where, "compound", compound))
-        for j, ev in enumerate(src.get("evidence") or []):
+        evidence = src.get("evidence") or []
+        if not isinstance(evidence, list):
+            items.append(CatalogueItem(f"{where}.evidence", "invalid", {"error": _("not a list")}))
+            continue
+        for j, ev in enumerate(evidence):
             at = f"{where}.evidence[{j}]"
             if not isinstance(ev, dict):
                 items.append(CatalogueItem(at, "invalid", {"error": _("not an object")}))
@@ -241,7 +333,11 @@ def catalogue_from_geofeed(text: str, *, compound: str, source: str) -> list[Cat
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        parts = [p.strip() for p in next(csv.reader([line]))]
+        try:
+            parts = [p.strip() for p in next(csv.reader([line]))]
+        except csv.Error as exc:
+            items.append(CatalogueItem(str(number), "invalid", {"error": str(exc)}))
+            continue
         if not parts or not parts[0]:
             items.append(CatalogueItem(str(number), "invalid", {"error": _("no prefix")}))
             continue

@@ -23,10 +23,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -102,7 +103,12 @@ def _parse_seen_at(value: object) -> datetime:
     if isinstance(value, datetime):
         when = value
     else:
-        parsed = parse_datetime(str(value or "").strip())
+        try:
+            parsed = parse_datetime(str(value or "").strip())
+        except ValueError as exc:  # well-formed but impossible: "2026-02-30T10:00Z", "+25:00"
+            raise ValueError(
+                _("seen_at is not a valid date and time (%(error)s)") % {"error": exc}
+            ) from None
         if parsed is None:
             raise ValueError(_("seen_at is not a date and time (use ISO 8601)"))
         when = parsed
@@ -119,7 +125,8 @@ def _parse_port(value: object) -> int | None:
     if value in (None, ""):
         return None
     text = str(value).strip()
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
+    # isascii: "²" is a digit to str.isdigit() but not to int().
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
         raise ValueError(_("bad port (must be 1-65535)"))
     return int(text)
 
@@ -146,6 +153,8 @@ def _validate_row(row: dict) -> tuple[dict | None, RowProblem | None]:
         note = str(row.get("note") or "")
         if len(note) > 2000:
             raise ValueError(_("note longer than 2000 characters"))
+        if "\x00" in note:  # PostgreSQL cannot store it in text
+            raise ValueError(_("note contains a NUL character"))
     except ValueError as exc:
         return None, RowProblem(row=number, value=raw[:100], reason=str(exc), field=field_name)
     clean = {
@@ -643,9 +652,31 @@ def reports_match(*, report_ids: Sequence[int]) -> MatchOutcome:
     return outcome
 
 
+def _lock_queue(ids: list[int]) -> None:
+    """Lock the queue rows of `ids` (in id order), waiting for any run that holds them.
+
+    The same task delivered twice (a redelivery racing the original, the sweep racing a task)
+    must not match the same reports in two transactions at once: both would find no match
+    yet, both would insert (the unique constraint drops the second copy) and both would
+    notify, sending every e-mail twice. With the rows locked first, the second run waits until
+    the first commits, then finds its matches and adds and notifies nothing; if the first run
+    died (a killed worker), the second finds the rows still queued and matches them. Skipping
+    locked rows instead would leave a dying run's reports to the next sweep. SQLite
+    serialises writers, so it needs no lock.
+    """
+    if connection.vendor == "postgresql":
+        list(
+            PendingMatch.objects.select_for_update()
+            .filter(report__any_of=id_array(ids))
+            .order_by("report_id")
+            .values_list("report_id", flat=True)
+        )
+
+
 @transaction.atomic
 def _match_chunk(ids: list[int], cat: _Catalogue, outcome: MatchOutcome) -> None:
     started = timezone.now()
+    _lock_queue(ids)
     # Read in two steps: every report's address and AS first, then seen_at only for the few
     # with a candidate match (turning 100,000 timestamps into datetimes costs a second).
     reports = list(
@@ -968,17 +999,25 @@ def _when(value: object, field_name: str) -> datetime | None:
     if isinstance(value, datetime):
         return value
     text = str(value).strip()
-    when = parse_datetime(text) or parse_datetime(f"{text}T00:00:00+00:00")
+    try:
+        when = parse_datetime(text) or parse_datetime(f"{text}T00:00:00+00:00")
+        if when is not None:
+            when = when if timezone.is_aware(when) else when.replace(tzinfo=UTC)
+            when.astimezone(UTC)  # the database stores UTC: year 1 at +05:00 has none
+    except (ValueError, OverflowError) as exc:  # "2026-02-30", an offset of +25:00
+        raise ValidationError(
+            {field_name: _("not a valid date (%(error)s)") % {"error": exc}}
+        ) from None
     if when is None:
         raise ValidationError({field_name: _("not a date (use ISO 8601)")})
-    return when if timezone.is_aware(when) else when.replace(tzinfo=UTC)
+    return when
 
 
 def _confidence(value: object) -> int:
     text = str(value).strip().lower()
     if text in CONFIDENCE_WORDS:
         return CONFIDENCE_WORDS[text]
-    if not text.isdigit() or int(text) > 100:
+    if not (text.isascii() and text.isdigit()) or int(text) > 100:
         raise ValidationError({"confidence": _("confidence must be 0-100 or low/medium/high")})
     return int(text)
 
@@ -1000,9 +1039,14 @@ def _upsert_compound(fields: dict) -> str:
         if key == "name":
             continue
         if key in ("latitude", "longitude"):
-            value = str(value)
-            current = getattr(compound, key)
-            if current is not None and str(current.normalize()) == str(float(value)).rstrip("0"):
+            try:
+                value = Decimal(str(value).strip())
+            except InvalidOperation:
+                value = Decimal("NaN")
+            if not value.is_finite():
+                raise ValidationError({key: _("not a number")})
+            # Compared as numbers: "17", "17.0" and 17 are the stored 17.00000.
+            if getattr(compound, key) == value:
                 continue
         if key == "aliases" and sorted(value) == sorted(compound.aliases):
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
@@ -13,7 +14,20 @@ from embassies.models import User, Workspace
 from .choices import TLP, AudiencePreset
 from .models import Notification
 from .notifications import inbox
+from .pagination import BoundedLimitOffsetPagination
 from .services import audience_flags
+
+
+class TextSlugRelatedField(serializers.SlugRelatedField):
+    """A SlugRelatedField that refuses a NUL before querying: PostgreSQL cannot even compare a
+    text with one (DataError, a 500), SQLite simply finds nothing."""
+
+    default_error_messages = {"null_characters": _("Null characters are not allowed.")}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("null_characters")
+        return super().to_internal_value(data)
 
 
 class AudienceSerializerMixin(serializers.Serializer):
@@ -28,7 +42,7 @@ class AudienceSerializerMixin(serializers.Serializer):
     audience = serializers.ChoiceField(
         choices=AudiencePreset.choices, default=AudiencePreset.OWNER_POLICE, write_only=True
     )
-    shared_with = serializers.SlugRelatedField(
+    shared_with = TextSlugRelatedField(
         slug_field="slug",
         many=True,
         required=False,
@@ -69,6 +83,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 class NotificationListApi(ListAPIView):
     """The signed-in user's notices, newest first."""
 
+    pagination_class = BoundedLimitOffsetPagination
     serializer_class = NotificationSerializer
 
     def get_queryset(self):

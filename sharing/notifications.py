@@ -58,6 +58,12 @@ def notify(
     audience in the same query, so a caller's mistake cannot leak a notice.
     """
     allowed = list(recipients.filter(pk__in=audience_members(record).values("pk")))
+    # Notify twice, e-mail once: whoever already has a notice for this event is not mailed again.
+    already = set(
+        Notification.objects.filter(event_key=event_key, recipient__in=allowed).values_list(
+            "recipient_id", flat=True
+        )
+    )
     created = Notification.objects.bulk_create(
         [
             Notification(recipient=u, kind=kind, title=title, url=url, event_key=event_key)
@@ -65,12 +71,14 @@ def notify(
         ],
         ignore_conflicts=True,
     )
-    if email and allowed:
+    ids = [u.pk for u in allowed if u.pk not in already]
+    if email and ids:
         from .tasks import send_notification_emails_task
 
-        ids = [u.pk for u in allowed]
+        # robust: the notice is committed; a broker outage loses only the e-mail (logged), it
+        # must not turn a saved change into an error for the user or a failed task.
         transaction.on_commit(
-            lambda: send_notification_emails_task.delay(ids, title_safe(kind), url)
+            lambda: send_notification_emails_task.delay(ids, title_safe(kind), url), robust=True
         )
     return len(created)
 

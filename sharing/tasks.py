@@ -1,11 +1,15 @@
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mass_mail
+from django.db import DatabaseError
 
 from embassies.models import User
 
 
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+# Retried on mail-server and database outages alike (a PostgreSQL restart must not drop it).
+@shared_task(
+    acks_late=True, autoretry_for=(OSError, DatabaseError), retry_backoff=True, max_retries=5
+)
 def send_notification_emails_task(user_ids: list[int], subject: str, url: str) -> int:
     """E-mail a link to each active recipient. The body holds the link and nothing else."""
     link = settings.SITE_URL + url

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from embassies.types import AuthedHttpRequest
 from sharing.api import audience_kwargs
 from sharing.choices import AudiencePreset
+from sharing.pagination import id_param
 
 from . import selectors, services
 from .audit import access_log_request, client_ip
@@ -323,41 +324,43 @@ def victim_export(request: AuthedHttpRequest) -> HttpResponse:
     writer.writerow(EXPORT_COLUMNS)
     for r in records:
         identity = can_see_identity_in_lists(request.user, r)
-        writer.writerow(
-            [
-                r.reference,
-                r.workspace.slug,
-                r.get_tlp_display(),
-                r.status,
-                r.nationality.code or "",
-                r.sex,
-                r.age_band,
-                r.reported_missing_on or "",
-                r.located_compound,
-                r.referral_date or "",
-                r.repatriation_date or "",
-                *(
-                    _csv_safe(v)
-                    for v in (
-                        (r.given_name, r.family_name, r.passport_number)
-                        if identity
-                        else ("", "", "")
-                    )
-                ),
-            ]
-        )
+        row = [
+            r.reference,
+            r.workspace.slug,
+            r.get_tlp_display(),
+            r.status,
+            r.nationality.code or "",
+            r.sex,
+            r.age_band,
+            r.reported_missing_on or "",
+            r.located_compound,
+            r.referral_date or "",
+            r.repatriation_date or "",
+            *((r.given_name, r.family_name, r.passport_number) if identity else ("", "", "")),
+        ]
+        # Every cell, not only the identity: free text (the compound) is typed by officers too.
+        writer.writerow([csv_safe(str(value)) for value in row])
     return response
 
 
-def _csv_safe(value: str) -> str:
-    # Spreadsheet formula injection: a cell starting with = + - @ is neutralised.
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+# A spreadsheet reads a cell starting with one of these as a formula (or, for tab and carriage
+# return, strips them and reads what follows): OWASP "CSV injection".
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: str) -> str:
+    """The cell as text a spreadsheet shows and never evaluates: a leading quote disarms it."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 @login_required
 def passport_search(request: AuthedHttpRequest) -> HttpResponse:
-    """Exact passport search through the keyed hash; every hit is audited as a search hit."""
-    form = PassportSearchForm(request.GET or None)
+    """Exact passport search through the keyed hash; every hit is audited as a search hit.
+
+    The form posts the number: in a query string it would be written in plain text to every
+    access log (gunicorn, a proxy) and to the browser history, so a GET only shows the form.
+    """
+    form = PassportSearchForm(request.POST if request.method == "POST" else None)
     hits: list[VictimRecord] = []
     if form.is_valid():
         hits = list(
@@ -388,7 +391,5 @@ def access_log(request: AuthedHttpRequest) -> HttpResponse:
     if not can_read_access_log(request.user):
         raise PermissionDenied
     record_id = request.GET.get("record") or ""
-    events = selectors.access_event_list(
-        user=request.user, record_id=int(record_id) if record_id.isdigit() else None
-    )
+    events = selectors.access_event_list(user=request.user, record_id=id_param(record_id))
     return render(request, "victims/access_log.html", {"page": _page(request, events)})

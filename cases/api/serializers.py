@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from sharing.api import AudienceSerializerMixin
+from sharing.api import AudienceSerializerMixin, TextSlugRelatedField
 
 from .. import selectors
 from ..choices import (
@@ -61,7 +61,9 @@ class LeadSerializer(AudienceSerializerMixin, serializers.ModelSerializer):
     created_by = serializers.CharField(source="created_by.email", read_only=True)
     kind = _str(", ".join(LeadKind.values))
     status = _str(", ".join(LeadStatus.values))
-    assignee = serializers.CharField(source="assignee.email", read_only=True, default=None)
+    assignee = serializers.CharField(
+        source="assignee.email", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = Lead
@@ -92,7 +94,9 @@ class LeadSerializer(AudienceSerializerMixin, serializers.ModelSerializer):
 
 
 class LeadDetailSerializer(LeadSerializer):
-    reviewer = serializers.CharField(source="reviewer.email", read_only=True, default=None)
+    reviewer = serializers.CharField(
+        source="reviewer.email", read_only=True, default=None, allow_null=True
+    )
     history = serializers.SerializerMethodField()
     comments = serializers.SerializerMethodField()
     correlation = serializers.SerializerMethodField()
@@ -162,7 +166,7 @@ class CommentCreateSerializer(serializers.Serializer):
 
 
 class AssignSerializer(serializers.Serializer):
-    assignee = serializers.SlugRelatedField(
+    assignee = TextSlugRelatedField(
         slug_field="email", queryset=selectors.analysts(), allow_null=True
     )
 
@@ -220,7 +224,7 @@ class FreezeUpdateSerializer(serializers.Serializer):
 
 
 class CaseTaskSerializer(serializers.ModelSerializer):
-    assignee = serializers.SlugRelatedField(
+    assignee = TextSlugRelatedField(
         slug_field="email", queryset=selectors.analysts(), allow_null=True, required=False
     )
 

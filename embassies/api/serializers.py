@@ -7,7 +7,7 @@ from embassies.models import User, Workspace
 class WorkspaceSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="delegation.name")
     kind = serializers.CharField(source="delegation.kind")
-    country = CountryField(source="delegation.country")
+    country = CountryField(source="delegation.country", allow_blank=True)  # UNODC, HSI: none
 
     class Meta:
         model = Workspace

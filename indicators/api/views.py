@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import cast
+from typing import Any, cast
 
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.types import OpenApiTypes
@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from embassies.models import User
 from sharing.api import audience_kwargs
+from sharing.pagination import BoundedLimitOffsetPagination, id_param
 
 from .. import selectors
 from ..choices import MatchState
@@ -39,14 +40,10 @@ def _with_matches(qs: QuerySet[IPReport]) -> QuerySet[IPReport]:
     return qs.prefetch_related(selectors.report_prefetch_matches(), Prefetch("shared_with"))
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter("mine", OpenApiTypes.BOOL, description="Only my workspace's reports."),
-        OpenApiParameter("state", OpenApiTypes.STR, enum=MatchState.values),
-    ]
-)
 class IPReportListCreateApi(ListAPIView):
     """IP reports in the caller's audience (GET); submit up to 10,000 at once (POST)."""
+
+    pagination_class = BoundedLimitOffsetPagination
 
     serializer_class = IPReportSerializer
 
@@ -62,6 +59,16 @@ class IPReportListCreateApi(ListAPIView):
                 state=state if state in MatchState.values else "",
             )
         )
+
+    # On the GET only: the filters mean nothing to a submission.
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("mine", OpenApiTypes.BOOL, description="Only my workspace's reports."),
+            OpenApiParameter("state", OpenApiTypes.STR, enum=MatchState.values),
+        ]
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(request=IPReportBatchSerializer, responses={201: BatchResultSerializer})
     def post(self, request: Request) -> Response:
@@ -110,6 +117,8 @@ class IPReportDetailApi(RetrieveAPIView):
 class MatchListApi(ListAPIView):
     """Matches of the reports in the caller's audience, newest first."""
 
+    pagination_class = BoundedLimitOffsetPagination
+
     serializer_class = MatchSerializer
 
     def get_queryset(self) -> QuerySet[Match]:
@@ -119,7 +128,7 @@ class MatchListApi(ListAPIView):
         compound = params.get("compound", "")
         return selectors.match_list(
             user=cast(User, self.request.user),
-            compound_id=int(compound) if compound.isdigit() else None,
+            compound_id=id_param(compound),
             include_withdrawn=params.get("withdrawn") in ("1", "true", "yes"),
         )
 
@@ -138,6 +147,8 @@ class MatchDetailApi(RetrieveAPIView):
 
 class CompoundListApi(ListAPIView):
     """The compound catalogue (members of a workspace and curators)."""
+
+    pagination_class = BoundedLimitOffsetPagination
 
     serializer_class = CompoundSerializer
 
@@ -163,6 +174,8 @@ class CompoundDetailApi(RetrieveAPIView):
 class EvidenceListApi(ListAPIView):
     """Network evidence of the catalogue."""
 
+    pagination_class = BoundedLimitOffsetPagination
+
     serializer_class = EvidenceSerializer
 
     def get_queryset(self) -> QuerySet[NetworkEvidence]:
@@ -171,5 +184,5 @@ class EvidenceListApi(ListAPIView):
         compound = self.request.query_params.get("compound", "")
         return selectors.evidence_list(
             user=cast(User, self.request.user),
-            compound_id=int(compound) if compound.isdigit() else None,
+            compound_id=id_param(compound),
         )

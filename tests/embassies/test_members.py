@@ -4,13 +4,12 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
 from embassies.choices import WorkspaceRole
 from embassies.models import User, Workspace
 from embassies.permissions import can_manage_members, workspaces_with_perm
 from embassies.services import invitation_create
-from tests.embassies.factories import UserFactory
+from tests.embassies.factories import UserFactory, api_key
 from tests.oracle import fingerprint
 
 
@@ -85,8 +84,7 @@ def test_admin_invites_an_officer(
 
 def test_removed_member_is_refused_on_the_next_request(alpha_admin, alice, as_user, alpha):
     alice_browser = as_user(alice)
-    token = Token.objects.create(user=alice)
-    api = Client(headers={"Authorization": f"Token {token.key}"})
+    api = Client(headers={"Authorization": f"Token {api_key(alice)}"})
     assert alice_browser.get(reverse("home")).status_code == 200
     assert api.get(reverse("api_me")).status_code == 200
 
@@ -98,6 +96,8 @@ def test_removed_member_is_refused_on_the_next_request(alpha_admin, alice, as_us
     assert api.get(reverse("api_me")).status_code == 401
     alice.refresh_from_db()
     assert not alice.is_active
+    # Revoked too, not only refused while inactive: reactivation does not bring keys back.
+    assert not alice.api_tokens.filter(revoked_at__isnull=True).exists()
     assert not workspaces_with_perm(alice, "act_as_officer").exists()
 
 

@@ -9,7 +9,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from stix2validator import ValidationOptions, validate_instance
 
@@ -22,6 +21,7 @@ from sharing.choices import TLP
 from sharing.services import audience_flags
 from sharing.stix import TLP_MARKING_IDS, sco_id, stix_id
 from tests.cases.factories import KBANK, make_lead
+from tests.embassies.factories import session_client, token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -44,10 +44,7 @@ def assert_valid(stix: dict) -> None:
 
 
 def api(user) -> APIClient:
-    client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
+    return token_client(user)
 
 
 def by_type(stix: dict, stix_type: str) -> list[dict]:
@@ -323,7 +320,8 @@ def test_analyst_gets_police_visible_records_but_not_owner_only(world, analyst):
 
 
 def test_outsider_gets_an_empty_valid_bundle(world, outsider):
-    response = api(outsider).get(URL)
+    # An account without a role holds no API token: it comes in by a verified session.
+    response = session_client(outsider).get(URL)
     assert response.status_code == 200
     stix = response.json()
     assert_valid(stix)

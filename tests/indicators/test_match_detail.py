@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from indicators import services
 from indicators.models import IPReport, Match
+from tests.embassies.factories import token_client
 from tests.oracle import fingerprint
 
 pytestmark = pytest.mark.django_db
 
 
 def api(user) -> APIClient:
-    client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
+    return token_client(user)
 
 
 @pytest.fixture

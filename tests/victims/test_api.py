@@ -165,11 +165,19 @@ def test_consent_gate_via_api(as_user, alice, bravo, record):
 
 
 def test_passport_search_via_api_is_audited(as_user, alice, bob, record):
-    data = as_user(alice).get(BASE, {"passport": "p 1234 567 x"}).json()
-    assert [r["id"] for r in data["results"]] == [record.pk]
+    search = f"{BASE}search/"
+    data = as_user(alice).post(search, {"passport": "p 1234 567 x"}, "application/json").json()
+    assert [r["id"] for r in data] == [record.pk]
     assert AccessEvent.objects.filter(action=AccessAction.SEARCH_HIT, record=record).count() == 1
-    assert as_user(bob).get(BASE, {"passport": PASSPORT}).json()["count"] == 0
+    assert as_user(bob).post(search, {"passport": PASSPORT}, "application/json").json() == []
     assert not AccessEvent.objects.filter(actor=bob).exists()
+
+
+def test_passport_in_a_url_is_refused(as_user, alice, record):
+    """A passport number in a query string would sit in plain text in every access log."""
+    answer = as_user(alice).get(BASE, {"passport": PASSPORT})
+    assert answer.status_code == 400 and "POST" in answer.json()["passport"][0]
+    assert not AccessEvent.objects.filter(action=AccessAction.SEARCH_HIT).exists()
 
 
 def test_stats_count_only_the_audience(as_user, alice, bob, analyst, record, owner_only):

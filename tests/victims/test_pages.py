@@ -173,10 +173,10 @@ def test_export_is_audited_per_record_and_within_the_audience(
 
 def test_passport_search_audits_each_hit(as_user, alice, bob, record):
     twin = victim(alice, given_name="Twin")  # same passport number
-    page = as_user(alice).get(reverse("victims:search"), {"passport": "p1234-567x"})
+    page = as_user(alice).post(reverse("victims:search"), {"passport": "p1234-567x"})
     assert record.reference in page.content.decode() and twin.reference in page.content.decode()
     assert {e.record_id for e in _events(AccessAction.SEARCH_HIT)} == {record.pk, twin.pk}
-    miss = as_user(bob).get(reverse("victims:search"), {"passport": PASSPORT})
+    miss = as_user(bob).post(reverse("victims:search"), {"passport": PASSPORT})
     assert record.reference not in miss.content.decode()
     assert not AccessEvent.objects.filter(actor=bob).exists()
 

@@ -53,6 +53,11 @@ class _AudienceRead(serializers.ModelSerializer):
     nationality = serializers.CharField(source="nationality.code", read_only=True, default="")
     reference = serializers.CharField(read_only=True)
     status = serializers.CharField(read_only=True, help_text=STATUS_HELP)
+    # Declared: a model field in read_only_fields loses allow_blank, and the schema's enum
+    # would then refuse the "" these answer until a referral is made.
+    referral_kind = serializers.ChoiceField(
+        choices=ReferralKind.choices, allow_blank=True, read_only=True
+    )
     identity_purged = serializers.SerializerMethodField()
     shared_with_workspaces = serializers.SerializerMethodField()
 
@@ -111,6 +116,9 @@ class VictimRecordDetailSerializer(_AudienceRead):
 
     screenings = VictimScreeningSerializer(many=True, read_only=True)
     events = VictimEventSerializer(many=True, read_only=True)
+    lawful_basis = serializers.ChoiceField(
+        choices=LawfulBasis.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = VictimRecord
@@ -210,6 +218,12 @@ class VictimConsentSerializer(serializers.Serializer):
 
 class VictimAudienceSerializer(AudienceSerializerMixin):
     tlp = serializers.ChoiceField(choices=TLP.choices, default=TLP.AMBER_STRICT)
+
+
+class VictimPassportSearchSerializer(serializers.Serializer):
+    passport = serializers.CharField(
+        max_length=40, help_text="Exact passport number (spaces and dashes are ignored)."
+    )
 
 
 class VictimCountSerializer(serializers.Serializer):

@@ -8,25 +8,30 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from embassies.models import User
 from sharing.api import audience_kwargs
+from sharing.pagination import BoundedLimitOffsetPagination, id_param
 
 from .. import selectors, services
 from ..audit import access_log_request, client_ip
-from ..choices import AccessAction
+from ..choices import AccessAction, VictimStatus
+from ..forms import ListFilterForm
 from ..models import VictimRecord
 from .serializers import (
     VictimAccessEventSerializer,
     VictimAudienceSerializer,
     VictimConsentSerializer,
     VictimCreateSerializer,
+    VictimPassportSearchSerializer,
     VictimRecordDetailSerializer,
     VictimRecordSerializer,
     VictimScreeningCreateSerializer,
@@ -36,16 +41,16 @@ from .serializers import (
 )
 
 LIST_PARAMS = [
-    OpenApiParameter("status", str, description="Only records with this status."),
+    OpenApiParameter(
+        "status", str, enum=VictimStatus.values, description="Only records with this status."
+    ),
     OpenApiParameter("compound", str, description="Only records located at this compound."),
     OpenApiParameter("mine", bool, description="Only records my workspace owns."),
     OpenApiParameter("police", bool, description="Police analysts: records shared with police."),
-    OpenApiParameter(
-        "passport",
-        str,
-        description="Exact passport number (spaces/dashes ignored); each hit is audited.",
-    ),
 ]
+
+
+SEARCH_MAX_HITS = 50
 
 
 def _flag(request: Request, name: str) -> bool:
@@ -57,19 +62,36 @@ class VictimRecordViewSet(
 ):
     """Victim records in your audience. Lists carry no identity; the detail does (audited)."""
 
+    pagination_class = BoundedLimitOffsetPagination
     serializer_class = VictimRecordSerializer
     filter_backends: list = []
+    # POST, yet only reads: a read-scoped token may search (TokenScopePermission).
+    token_read_actions = ("search",)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return selectors.victims_none()
         params = self.request.query_params
-        filters = {"status": params.get("status", ""), "compound": params.get("compound", "")}
+        form = ListFilterForm(params)
+        if not form.is_valid():  # an unknown status; a NUL, which PostgreSQL cannot compare
+            raise ValidationError(
+                {name: [str(e) for e in errors] for name, errors in form.errors.items()}
+            )
+        if "passport" in params:
+            # Refused, not ignored: a client would read the whole list as its search result.
+            raise ValidationError(
+                {
+                    "passport": [
+                        _(
+                            "Search with POST /api/v1/victims/search/, the number in the body: "
+                            "a number in a URL is written to access logs in plain text."
+                        )
+                    ]
+                }
+            )
+        filters = {"status": form.cleaned_data["status"], "compound": form.cleaned_data["compound"]}
         user = cast(User, self.request.user)
-        if params.get("passport"):
-            qs = selectors.victim_search_passport(user=user, number=params["passport"])
-            qs = qs.with_status(filters["status"]).at_compound(filters["compound"])
-        elif _flag(self.request, "police"):
+        if _flag(self.request, "police"):
             qs = selectors.victim_police_list(user=user, **filters)
         else:
             qs = selectors.victim_list(user=user, owned=_flag(self.request, "mine"), **filters)
@@ -81,9 +103,28 @@ class VictimRecordViewSet(
     @extend_schema(parameters=LIST_PARAMS)
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        if request.query_params.get("passport") and page:
-            access_log_request(request, page, AccessAction.SEARCH_HIT, detail="api passport")
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        request=VictimPassportSearchSerializer, responses=VictimRecordSerializer(many=True)
+    )
+    @action(detail=False, methods=["post"], pagination_class=None)
+    def search(self, request: Request) -> Response:
+        """Exact passport search, the number in the body; each hit returned is audited.
+
+        Answers the hits (at most 50; one passport number rarely names more than one person).
+
+        POST, not GET: a number in a query string ends up in plain text in every access log.
+        """
+        serializer = VictimPassportSearchSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        qs = selectors.victim_search_passport(
+            user=cast(User, request.user), number=serializer.validated_data["passport"]
+        )
+        hits = list(qs.prefetch_related("shared_with")[:SEARCH_MAX_HITS])
+        if hits:
+            access_log_request(request, hits, AccessAction.SEARCH_HIT, detail="api passport")
+        return Response(self.get_serializer(hits, many=True).data)
 
     @extend_schema(responses=VictimRecordDetailSerializer)
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -203,6 +244,7 @@ class VictimRecordViewSet(
 class AccessEventListApi(ListAPIView):
     """Delegation admins: who accessed your workspace's victim records (empty for others)."""
 
+    pagination_class = BoundedLimitOffsetPagination
     serializer_class = VictimAccessEventSerializer
 
     def get_queryset(self):
@@ -210,7 +252,7 @@ class AccessEventListApi(ListAPIView):
             return selectors.access_events_none()
         record = self.request.query_params.get("record", "")
         return selectors.access_event_list(
-            user=cast(User, self.request.user), record_id=int(record) if record.isdigit() else None
+            user=cast(User, self.request.user), record_id=id_param(record)
         )
 
     @extend_schema(
