@@ -142,7 +142,9 @@ def _drop_broker_connections(app) -> None:
 
 
 @pytest.fixture
-def scan_broker(transactional_db, tmp_path: Path) -> Iterator[ScanBroker | None]:
+def scan_broker(
+    transactional_db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[ScanBroker | None]:
     """Tasks are published to a private Redis, recorded; None without redis-server."""
     if shutil.which("redis-server") is None:
         yield None
@@ -155,6 +157,9 @@ def scan_broker(transactional_db, tmp_path: Path) -> Iterator[ScanBroker | None]
     monitor: MonitorRecorder | None = None
     try:
         _drop_broker_connections(app)
+        # Celery reads CELERY_BROKER_URL from the environment before its own setting (the CI
+        # run on the shared Redis sets it): point both at the private broker.
+        monkeypatch.setenv("CELERY_BROKER_URL", redis.url)
         app.conf.update(broker_url=redis.url, task_always_eager=False)
         monitor = MonitorRecorder(redis.port)
         broker = ScanBroker(redis=redis, monitor=monitor, app=app)
