@@ -64,10 +64,11 @@ faults: $(STAMP)
 scan: $(STAMP)
 	$(BIN)/python -m pytest tests/scan -s -q $(PYTEST_ARGS)
 
-# Bounded load test on loopback (gunicorn + PostgreSQL): 50 officers, 10 analysts.
+# Bounded load test on loopback (gunicorn, a Celery worker, PostgreSQL database bench_load,
+# Redis db 4): 50 officers, 10 analysts; fails on any error (LOAD_ARGS=--strict: on p95 too).
 LOAD_SECONDS ?= 120
 load: $(STAMP)
-	$(BIN)/python benchmarks/load.py --seconds $(LOAD_SECONDS)
+	$(BIN)/python benchmarks/load.py --seconds $(LOAD_SECONDS) $(LOAD_ARGS)
 
 proof: isolation fuzz faults scan load
 
