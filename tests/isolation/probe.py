@@ -316,30 +316,9 @@ class Prober:
                 self._expect_refused(role, op, response, f"list {url}")
             fields = self._query_fields(role, op, response)
             for field_name in fields[: self.sample] if self.sample else fields:
-                for shape, terms in search_terms.items():
-                    hidden = [(v, o) for v, o in terms if not sees(o, role)]
-                    if self.sample:
-                        hidden = hidden[: self.sample]
-                    if not hidden:
-                        continue
-                    baseline = self._send(role, op, url, None, {field_name: shape})
-                    base_fp = fingerprint(baseline, url, typed=shape)
-                    for value, obj in hidden:
-                        answer = self._send(role, op, url, None, {field_name: value})
-                        self.tally.probes[f"{op.surface} search"] += 1
-                        what = f"search {field_name}={value} ({obj.label()}) url={url}"
-                        self._check_common(role, op, answer, what, typed=value)
-                        got = fingerprint(answer, url, typed=value)
-                        if got != base_fp:
-                            self.tally.findings.append(
-                                Finding(
-                                    "oracle",
-                                    role.name,
-                                    op.key,
-                                    f"{what}: differs from a value nobody reported"
-                                    + _diff(got, base_fp),
-                                )
-                            )
+                self._search(
+                    role, op, search_terms, lambda v, f=field_name: (None, {f: v}), f"{field_name}"
+                )
 
     def _search_by_post(self, op: Op, search_terms: dict[str, list[tuple[str, Obj]]]) -> None:
         """Searches whose terms travel in the body (a passport number must stay out of URLs)."""
@@ -348,31 +327,40 @@ class Prober:
             if role.user is None:
                 continue
             for field_name in fields:
-                for shape, terms in search_terms.items():
-                    hidden = [(v, o) for v, o in terms if not sees(o, role)]
-                    hidden = hidden[: self.sample] if self.sample else hidden
-                    if not hidden:
-                        continue
-                    base = self._send(role, op, op.path, {**self._body(op), field_name: shape})
-                    base_fp = fingerprint(base, op.path, typed=shape)
-                    for value, obj in hidden:
-                        body = {**self._body(op), field_name: value}
-                        answer = self._send(role, op, op.path, body)
-                        self.tally.probes[f"{op.surface} search"] += 1
-                        self.tally.ops.add(op.key)
-                        what = f"search {field_name}={value} ({obj.label()}) url={op.path}"
-                        self._check_common(role, op, answer, what, typed=value)
-                        got = fingerprint(answer, op.path, typed=value)
-                        if got != base_fp:
-                            self.tally.findings.append(
-                                Finding(
-                                    "oracle",
-                                    role.name,
-                                    op.key,
-                                    f"{what}: differs from a value nobody reported"
-                                    + _diff(got, base_fp),
-                                )
-                            )
+                self._search(
+                    role,
+                    op,
+                    search_terms,
+                    lambda v, f=field_name: ({**self._body(op), f: v}, None),
+                    field_name,
+                )
+
+    def _search(self, role: Role, op: Op, search_terms, request_for, field_name: str) -> None:
+        """A search for each hidden record's value must answer exactly as a search for a value
+        of the same shape that nobody reported. `request_for(value)` gives (body, query)."""
+        url = op.path
+        for shape, terms in search_terms.items():
+            hidden = [(v, o) for v, o in terms if not sees(o, role)]
+            hidden = hidden[: self.sample] if self.sample else hidden
+            if not hidden:
+                continue
+            base_fp = fingerprint(self._send(role, op, url, *request_for(shape)), url, typed=shape)
+            for value, obj in hidden:
+                answer = self._send(role, op, url, *request_for(value))
+                self.tally.probes[f"{op.surface} search"] += 1
+                self.tally.ops.add(op.key)
+                what = f"search {field_name}={value} ({obj.label()}) url={url}"
+                self._check_common(role, op, answer, what, typed=value)
+                got = fingerprint(answer, url, typed=value)
+                if got != base_fp:
+                    self.tally.findings.append(
+                        Finding(
+                            "oracle",
+                            role.name,
+                            op.key,
+                            f"{what}: differs from a value nobody reported" + _diff(got, base_fp),
+                        )
+                    )
 
     def _query_fields(self, role: Role, op: Op, response) -> list[str]:
         if role.user is None or response.status_code != 200:

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 from django.core.cache import cache
 from django.test import Client
 
 from indicators import services as ip_services
+from tests.browser import chromium_driver
 
 from . import world as world_module
 
@@ -44,30 +42,6 @@ def unverified_client(user, **kwargs) -> Client:
 @pytest.fixture
 def csp_browser():
     """Headless Chromium whose console log (where CSP violations are reported) can be read."""
-    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
-    if not chromium or not driver_path:
-        if os.environ.get("CI_TOOLS_REQUIRED"):
-            pytest.fail("CI_TOOLS_REQUIRED is set but chromium/chromedriver are missing")
-        pytest.skip("needs Debian's chromium and chromium-driver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--lang=en",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
-    driver.implicitly_wait(10)
+    driver = chromium_driver(console_log=True)
     yield driver
     driver.quit()
