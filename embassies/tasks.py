@@ -1,6 +1,7 @@
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import DatabaseError
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -9,9 +10,11 @@ from .models import Invitation
 
 @shared_task(
     acks_late=True,
-    autoretry_for=(OSError,),
+    autoretry_for=(OSError, DatabaseError),  # as sharing's e-mail task: outages are retried
     retry_backoff=True,
-    retry_kwargs={"max_retries": 5},
+    retry_backoff_max=60,
+    retry_jitter=False,
+    retry_kwargs={"max_retries": 8},
 )
 def send_invitation_email_task(invitation_id: int, token: str) -> bool:
     """E-mail the invitation link. The mail carries the link only, no workspace content."""

@@ -6,9 +6,16 @@ from django.db import DatabaseError
 from embassies.models import User
 
 
-# Retried on mail-server and database outages alike (a PostgreSQL restart must not drop it).
+# Retried on mail-server and database outages alike (a PostgreSQL restart must not drop it):
+# 1, 2, 4 ... 60 s apart, about four minutes in all. Without jitter, because Celery's jitter
+# draws each wait from 0..backoff and five quick retries could all fall inside one restart.
 @shared_task(
-    acks_late=True, autoretry_for=(OSError, DatabaseError), retry_backoff=True, max_retries=5
+    acks_late=True,
+    autoretry_for=(OSError, DatabaseError),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    retry_jitter=False,
+    max_retries=8,
 )
 def send_notification_emails_task(user_ids: list[int], subject: str, url: str) -> int:
     """E-mail a link to each active recipient. The body holds the link and nothing else."""
