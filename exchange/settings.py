@@ -207,9 +207,21 @@ STORAGES = {
     },
 }
 
+# Uploaded files (CSV, JSON, geofeed) over this size are refused while they arrive: the
+# first handler stops passing them on, so they never fill memory or the disk (exchange/uploads).
+UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "exchange.uploads.SizeCappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="exchange@localhost")
+# A mail server that accepts the connection and then hangs must not hold a worker (and the
+# notice it is sending, locked) forever; the send is retried.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 
 # Celery: with no broker configured, tasks run eagerly in-process (embedded default).
 CELERY_BROKER_URL = _secret("CELERY_BROKER_URL", default="") or None
@@ -239,7 +251,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # The e-mail outbox: every notice whose e-mail is still owed (its task was never
+    # published, or was lost with the broker) is sent within a minute.
+    "sharing-send-due-emails": {"task": "sharing.tasks.send_due_emails_task", "schedule": 60.0},
+}
 
 # --- indicators (IP exchange) settings ---
 # Match every IP report left pending (broker down at submit time, a lost task) once a minute.

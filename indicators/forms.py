@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -11,8 +13,6 @@ from sharing.forms import AudienceFormMixin
 
 from .choices import CompoundStatus, NetworkKind, ReportContext, WarnCategory
 from .models import Compound
-
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 
 class ReportForm(AudienceFormMixin):
@@ -72,9 +72,7 @@ class UploadForm(AudienceFormMixin):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(_("The file is larger than 5 MB."))
-        return upload
+        return refuse_oversize(upload)
 
 
 class CompoundForm(forms.Form):
@@ -157,6 +155,13 @@ class CatalogueImportForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(_("The file is larger than 5 MB."))
-        return upload
+        return refuse_oversize(upload)
+
+
+def refuse_oversize(upload: UploadedFile) -> UploadedFile:
+    """The size check of every upload form (the handler stops a larger file as it arrives)."""
+    if (upload.size or 0) > settings.UPLOAD_MAX_BYTES:
+        raise forms.ValidationError(
+            _("The file is larger than %(mb)s MB.") % {"mb": settings.UPLOAD_MAX_BYTES // 2**20}
+        )
+    return upload

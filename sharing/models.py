@@ -112,6 +112,10 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     # Idempotency: one notice per (recipient, event); a retried task creates nothing twice.
     event_key = models.CharField(max_length=120)
+    # The e-mail outbox: the notice is committed with the event, so an e-mail still owed
+    # survives a broker outage or a lost task; the minute sweep sends what is left.
+    email_due = models.BooleanField(default=False)
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -119,6 +123,10 @@ class Notification(models.Model):
             # The bell: a user's unread notices, newest first.
             models.Index(
                 fields=["recipient", "read_at", "-created_at"], name="sharing_notif_inbox"
+            ),
+            # The sweep's outbox: only the few notices whose e-mail is still owed.
+            models.Index(
+                fields=["id"], condition=models.Q(email_due=True), name="sharing_notif_email_due"
             ),
         ]
         constraints = [

@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from embassies.models import User
 
@@ -58,29 +61,83 @@ def notify(
     audience in the same query, so a caller's mistake cannot leak a notice.
     """
     allowed = list(recipients.filter(pk__in=audience_members(record).values("pk")))
-    # Notify twice, e-mail once: whoever already has a notice for this event is not mailed again.
+    # A recipient who already has a notice for this event keeps it (the conflict is ignored),
+    # so notifying twice creates no second notice and owes no second e-mail.
     already = set(
         Notification.objects.filter(event_key=event_key, recipient__in=allowed).values_list(
             "recipient_id", flat=True
         )
     )
-    created = Notification.objects.bulk_create(
+    Notification.objects.bulk_create(
         [
-            Notification(recipient=u, kind=kind, title=title, url=url, event_key=event_key)
+            Notification(
+                recipient=u,
+                kind=kind,
+                title=title,
+                url=url,
+                event_key=event_key,
+                email_due=email,
+            )
             for u in allowed
         ],
         ignore_conflicts=True,
     )
-    ids = [u.pk for u in allowed if u.pk not in already]
-    if email and ids:
-        from .tasks import send_notification_emails_task
+    if email and allowed:
+        from .tasks import send_notice_emails_task
 
-        # robust: the notice is committed; a broker outage loses only the e-mail (logged), it
-        # must not turn a saved change into an error for the user or a failed task.
-        transaction.on_commit(
-            lambda: send_notification_emails_task.delay(ids, title_safe(kind), url), robust=True
-        )
-    return len(created)
+        # robust: the notice and the e-mail it owes are committed; if the broker is down the
+        # minute sweep sends it, so the outage must not turn a saved change into an error.
+        transaction.on_commit(lambda: send_notice_emails_task.delay(event_key), robust=True)
+    return len([u for u in allowed if u.pk not in already])
+
+
+def deliver_due_emails(*, event_key: str | None = None, limit: int = 2000) -> int:
+    """Send the e-mail each due notice owes (of one event, or all), once; returns how many.
+
+    Each notice is locked while its e-mail goes out and marked sent in the same transaction,
+    so two workers (a task delivered twice, the sweep racing a task) never mail it twice, and
+    a worker killed mid-send leaves it due (its lock dies with its connection).
+    """
+    due = Notification.objects.filter(email_due=True)
+    if event_key is not None:
+        due = due.filter(event_key=event_key)
+    sent = 0
+    ids = list(due.order_by("pk").values_list("pk", flat=True)[:limit])
+    if not ids:
+        return 0
+    with get_connection() as connection:
+        for pk in ids:
+            with transaction.atomic():
+                notice = (
+                    Notification.objects.select_for_update(skip_locked=True)
+                    .filter(pk=pk, email_due=True)
+                    .first()
+                )
+                if notice is None:
+                    continue  # sent meanwhile, or another worker holds it
+                recipient = User.objects.filter(pk=notice.recipient_id, is_active=True).first()
+                if recipient is not None:
+                    email_message(notice, recipient.email, connection).send()
+                    sent += 1
+                notice.email_due, notice.emailed_at = False, timezone.now()
+                notice.save(update_fields=["email_due", "emailed_at"])
+    return sent
+
+
+def email_message(notice: Notification, address: str, connection: Any) -> EmailMessage:
+    """The e-mail copy of a notice: the kind of event and a link, never record content."""
+    body = (
+        "There is something new for you on the intelligence exchange.\n\n"
+        f"Sign in to see it: {settings.SITE_URL}{notice.url}\n\n"
+        "For safety this e-mail carries no details."
+    )
+    return EmailMessage(
+        title_safe(notice.kind),
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [address],
+        connection=connection,
+    )
 
 
 def title_safe(kind: str) -> str:
@@ -93,8 +150,6 @@ def inbox(*, user: User) -> QuerySet[Notification]:
 
 
 def mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
-    from django.utils import timezone
-
     qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))

@@ -1,14 +1,13 @@
 from celery import shared_task
-from django.conf import settings
-from django.core.mail import send_mass_mail
 from django.db import DatabaseError
 
-from embassies.models import User
+from .notifications import deliver_due_emails
 
 
 # Retried on mail-server and database outages alike (a PostgreSQL restart must not drop it):
 # 1, 2, 4 ... 60 s apart, about four minutes in all. Without jitter, because Celery's jitter
 # draws each wait from 0..backoff and five quick retries could all fall inside one restart.
+# Whatever is still owed after that (or was never published) the minute sweep sends.
 @shared_task(
     acks_late=True,
     autoretry_for=(OSError, DatabaseError),
@@ -17,14 +16,12 @@ from embassies.models import User
     retry_jitter=False,
     max_retries=8,
 )
-def send_notification_emails_task(user_ids: list[int], subject: str, url: str) -> int:
-    """E-mail a link to each active recipient. The body holds the link and nothing else."""
-    link = settings.SITE_URL + url
-    body = (
-        "There is something new for you on the intelligence exchange.\n\n"
-        f"Sign in to see it: {link}\n\n"
-        "For safety this e-mail carries no details."
-    )
-    emails = User.objects.filter(pk__in=user_ids, is_active=True).values_list("email", flat=True)
-    messages = [(subject, body, settings.DEFAULT_FROM_EMAIL, [e]) for e in emails]
-    return send_mass_mail(messages, fail_silently=False) if messages else 0
+def send_notice_emails_task(event_key: str) -> int:
+    """E-mail the notices of one event that still owe their e-mail."""
+    return deliver_due_emails(event_key=event_key)
+
+
+@shared_task(acks_late=True)
+def send_due_emails_task() -> int:
+    """The beat's outbox sweep: every e-mail still owed (its task lost, the broker down)."""
+    return deliver_due_emails()

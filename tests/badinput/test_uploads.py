@@ -22,13 +22,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
+from django.core.files.uploadhandler import FileUploadHandler
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from hypothesis import given
 
-from indicators.forms import MAX_UPLOAD_BYTES
 from indicators.models import Compound, IPReport, NetworkEvidence, UploadJob, WarnListEntry
 from tests.victims.factories import victim
 from victims.views import csv_safe
@@ -167,12 +168,54 @@ def test_bad_file_refused_with_its_reason_and_nothing_stored(browser, target, co
 
 def test_file_over_the_limit_refused_and_nothing_stored(browser, target):
     line = f"8.8.8.8,{SEEN},chat\n".encode()
-    content = b"address,seen_at,context\n" + line * (MAX_UPLOAD_BYTES // len(line) + 1)
-    assert len(content) > MAX_UPLOAD_BYTES
+    content = b"address,seen_at,context\n" + line * (
+        django_settings.UPLOAD_MAX_BYTES // len(line) + 1
+    )
+    assert len(content) > django_settings.UPLOAD_MAX_BYTES
     before = target.stored()
     errors = _file_errors(_post(browser, target, content))
     assert "larger than 5 MB" in errors
     assert target.stored() == before
+
+
+class Recorder(FileUploadHandler):
+    """Stands where the memory and temporary-file handlers stand: what would they store?"""
+
+    largest = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
+        Recorder.largest = max(Recorder.largest, start + len(raw_data))
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+def test_a_huge_file_is_cut_off_as_it_arrives(browser, target, settings):
+    """A 40 MB file: refused with the size it had, and no handler behind the cap (memory,
+    temporary file) ever held more than the limit of it."""
+    settings.FILE_UPLOAD_HANDLERS = [
+        "exchange.uploads.SizeCappedUploadHandler",
+        f"{__name__}.Recorder",
+        "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+    ]
+    Recorder.largest = 0
+    content = b"address,seen_at,context\n" + b"8.8.8.8,,chat\n" * (40 * 2**20 // 14)
+    before = target.stored()
+    errors = _file_errors(_post(browser, target, content))
+    assert "larger than 5 MB" in errors
+    assert 0 < Recorder.largest <= django_settings.UPLOAD_MAX_BYTES
+    assert target.stored() == before
+
+
+def test_a_file_just_under_the_limit_is_whole(browser, target, settings):
+    """The cap passes a file of up to the limit on untouched: a full file, no placeholder."""
+    settings.UPLOAD_MAX_BYTES = len(target.good.encode())
+    before = target.stored()
+    response = _post(browser, target, target.good.encode())
+    assert response.status_code == 200 and response.context["result"]
+    assert target.stored() != before
+    settings.UPLOAD_MAX_BYTES = len(target.good.encode()) - 1
+    assert "larger than" in _file_errors(_post(browser, target, target.good.encode()))
 
 
 def test_utf8_bom_is_accepted(browser, target):

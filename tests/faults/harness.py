@@ -563,6 +563,13 @@ class AppStack:
         self.publish("indicators.tasks.sweep_unmatched_task")
         self.wait_idle(timeout=timeout)
 
+    def sweep_emails(self, *, timeout: float = 120) -> int:
+        """Run the beat's e-mail outbox sweep; returns how many e-mails were owed before it."""
+        owed = self.query("SELECT count(*) FROM sharing_notification WHERE email_due")[0][0]
+        self.publish("sharing.tasks.send_due_emails_task")
+        self.wait_idle(timeout=timeout)
+        return owed
+
     def wait_idle(self, *, timeout: float = 120) -> None:
         stable = 0
 
