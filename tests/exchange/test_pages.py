@@ -56,3 +56,16 @@ def test_seed_demo_is_idempotent_and_prints_the_cast(db, capsys):
     call_command("demo_totp", "admin@demo.exchange")
     code = capsys.readouterr().out.strip().splitlines()[-1]
     assert len(code) == 6 and code.isdigit()
+
+
+def test_thai_words_follow_their_meaning(alice, as_user):
+    """One English word, two meanings, two Thai words (msgctxt): a victim's case history is
+    not a criminal case (คดี)."""
+    from tests.victims.factories import victim
+
+    record = victim(alice)
+    browser = as_user(alice)
+    browser.post(reverse("set_language"), {"language": "th", "next": "/"})
+    body = browser.get(reverse("victims:detail", args=[record.pk])).content.decode()
+    assert "<h2>ข้อมูลการช่วยเหลือ</h2>" in body
+    assert "<h2>คดี</h2>" not in body
