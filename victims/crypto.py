@@ -1,4 +1,4 @@
-"""Encryption at rest for victims' identity fields, and the keyed hash for passport lookup.
+"""Encryption at rest for victims' identity and free-text fields, and the keyed passport hash.
 
 Built on the maintained `cryptography` package (django-cryptography and django-fernet-fields
 are unmaintained):
@@ -8,6 +8,8 @@ are unmaintained):
 - Keys come from settings.VICTIMS_ENCRYPTION_KEYS, a list. The first key encrypts; every key
   decrypts (cryptography's MultiFernet). To rotate: put a new key first, keep the old ones,
   run `victims_rotate_keys` (services.identity_reencrypt), then drop the old keys.
+- Officers' free text about a person (timeline notes, the screening outcome's reason, the lawful
+  basis note) holds stories, names and contacts as often as the identity fields: encrypted too.
 - Passport numbers are found by an HMAC-SHA256 of the normalised number under a separate key
   (settings.VICTIMS_LOOKUP_KEY): an exact lookup without decrypting every row, and useless to
   someone holding only the database (no key, no dictionary attack on the passport space).
@@ -15,6 +17,8 @@ are unmaintained):
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import hashlib
 import hmac
@@ -33,6 +37,8 @@ __all__ = [
     "EncryptedTextField",
     "decrypt",
     "encrypt",
+    "is_current",
+    "is_token",
     "lookup_hash",
     "normalise_passport",
     "rotate",
@@ -57,10 +63,14 @@ def _multifernet(keys: tuple[str, ...]) -> MultiFernet:
         ) from exc
 
 
+def _key_tuple() -> tuple[str, ...]:
+    return tuple(getattr(settings, "VICTIMS_ENCRYPTION_KEYS", ()))
+
+
 def _keys() -> MultiFernet:
     # Read settings on every call (cheap: the MultiFernet is cached per key tuple) so a test's
     # override_settings and a rotated deployment both take effect.
-    return _multifernet(tuple(getattr(settings, "VICTIMS_ENCRYPTION_KEYS", ())))
+    return _multifernet(_key_tuple())
 
 
 def encrypt(value: str) -> str:
@@ -82,6 +92,39 @@ def rotate(token: str) -> str:
         return _keys().rotate(token.encode("ascii")).decode("ascii")
     except InvalidToken as exc:
         raise DecryptionError("no configured key opens this value") from exc
+
+
+def is_current(token: str) -> bool:
+    """Whether the current (first) key opens `token`: a rotation can skip it."""
+    keys = _key_tuple()
+    _multifernet(keys)  # the same errors as encrypt() for missing or malformed keys
+    try:
+        _multifernet(keys[:1]).decrypt(token.encode("ascii"))
+    except (InvalidToken, UnicodeError):
+        return False
+    return True
+
+
+# A Fernet token: version byte 0x80, 8-byte time, 16-byte IV, AES blocks, 32-byte HMAC.
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9_-]+=*")
+_TOKEN_OVERHEAD = 1 + 8 + 16 + 32
+
+
+def is_token(value: str) -> bool:
+    """Whether `value` has the shape of a Fernet token, whichever key made it.
+
+    Lets a data migration tell a stored token from plain text without trusting that every key
+    is configured: plain text an officer typed is never 100+ url-safe base64 characters that
+    decode to a version byte, an IV and whole AES blocks.
+    """
+    if len(value) < 100 or not _TOKEN_CHARS.fullmatch(value):
+        return False
+    try:
+        raw = base64.urlsafe_b64decode(value)
+    except (binascii.Error, ValueError):
+        return False
+    body = len(raw) - _TOKEN_OVERHEAD
+    return raw[0] == 0x80 and body >= 16 and body % 16 == 0
 
 
 _PASSPORT_NOISE = re.compile(r"[\s\-]+")

@@ -1,8 +1,12 @@
 """Victim records: one person's path from a family's report to home, with protected identity.
 
-Identity fields are encrypted at rest (victims.crypto); everything statistics need (nationality,
-sex, age band, status, dates, compound) stays plain so counts never touch identity. Reads,
-changes, exports, prints, search hits and purges are written to the hash-chained AccessEvent log.
+Identity fields and the free text officers type about the person (timeline notes, the screening
+outcome's reason, the lawful basis note) are encrypted at rest (victims.crypto); everything
+statistics, filters and ordering need (nationality, sex, age band, status, dates, compound) stays
+plain so counts never touch identity. The short names of agencies, places, officers and routes
+(referral_to, handover_to, Screening.place, ...) stay plain: they name organisations and staff,
+not the person, and the lists show them. Reads, changes, exports, prints, search hits and purges
+are written to the hash-chained AccessEvent log.
 """
 
 from __future__ import annotations
@@ -108,7 +112,8 @@ class VictimRecord(SharedRecord):
     lawful_basis = models.CharField(
         _("lawful basis without consent"), max_length=24, choices=LawfulBasis.choices, blank=True
     )
-    lawful_basis_note = models.TextField(_("lawful basis: note"), blank=True)
+    # Why the person's data is shared without consent: often their situation, in their words.
+    lawful_basis_note = EncryptedTextField(_("lawful basis: note"), blank=True)
     consent_recorded_at = models.DateTimeField(null=True, blank=True, editable=False)
     consent_recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -209,7 +214,8 @@ class VictimEvent(_AppendOnly):
     at = models.DateTimeField(default=timezone.now)
     from_status = models.CharField(max_length=24, choices=VictimStatus.choices, blank=True)
     to_status = models.CharField(max_length=24, choices=VictimStatus.choices, blank=True)
-    note = models.TextField(blank=True)
+    # Officers write what happened here (a closing reason, a screening outcome's reason).
+    note = EncryptedTextField(blank=True)
 
     class Meta:
         ordering = ["at", "id"]
@@ -236,7 +242,8 @@ class Screening(models.Model):
     screening_officer = models.CharField(_("screening officer"), max_length=200)
     indicators = models.JSONField(_("indicators observed"), default=list, blank=True)
     outcome = models.CharField(_("outcome"), max_length=24, choices=ScreeningOutcome.choices)
-    outcome_reason = models.TextField(_("reason for the outcome"))
+    # The person's account, summarised: encrypted like the identity.
+    outcome_reason = EncryptedTextField(_("reason for the outcome"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

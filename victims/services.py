@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import ProgrammingError, connection, models, transaction
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,8 +34,9 @@ from .choices import (
     Sex,
     VictimStatus,
 )
-from .crypto import lookup_hash
+from .crypto import EncryptedTextField, is_current, lookup_hash, rotate
 from .models import IDENTITY_FIELDS, Screening, VictimEvent, VictimRecord
+from .triggers import AppendOnly
 
 if TYPE_CHECKING:
     from embassies.models import User, Workspace
@@ -419,6 +422,9 @@ def victim_audience_set(
     return _reread(actor, locked)
 
 
+PURGED_NOTE = "(purged with the identity)"
+
+
 @transaction.atomic
 def victim_identity_purge(*, record_id: int, reason: str) -> bool:
     """Erase a record's identity fields, keeping the non-identifying statistics; audited.
@@ -432,7 +438,16 @@ def victim_identity_purge(*, record_id: int, reason: str) -> bool:
         setattr(record, name, None if name == "date_of_birth" else "")
     record.passport_hash = ""
     record.identity_purged_at = timezone.now()
-    record.save(update_fields=[*IDENTITY_FIELDS, "passport_hash", "identity_purged_at"])
+    # Free text about the person goes too, where it is not part of the append-only timeline
+    # (whose notes stay, encrypted). A basis or an outcome keeps a placeholder reason.
+    if record.lawful_basis_note:
+        record.lawful_basis_note = PURGED_NOTE
+    record.save(
+        update_fields=[*IDENTITY_FIELDS, "passport_hash", "identity_purged_at", "lawful_basis_note"]
+    )
+    for screening in record.screenings.exclude(outcome_reason=""):
+        screening.outcome_reason = PURGED_NOTE
+        screening.save(update_fields=["outcome_reason"])
     _event(record, actor=None, kind=VictimEvent.Kind.PURGED, note=reason)
     access_log(actor=None, records=[record], action=AccessAction.PURGE, detail=reason)
     return True
@@ -450,18 +465,115 @@ def victims_purge_expired(*, now: dt.datetime | None = None) -> int:
     return sum(victim_identity_purge(record_id=pk, reason=reason) for pk in list(due))
 
 
-def identity_reencrypt(*, batch_size: int = 500) -> int:
-    """Re-encrypt every record's identity under the current (first) key, after a key rotation.
+@dataclass(frozen=True)
+class Reencrypted:
+    """How many rows of each table `identity_reencrypt` rewrote under the current key."""
 
-    Loading decrypts under any configured key; saving encrypts under the first one.
+    records: int = 0
+    screenings: int = 0
+    events: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.records + self.screenings + self.events
+
+
+class ReencryptNeedsOwner(Exception):
+    """The timeline (append-only) can only be re-encrypted by the owner of its table."""
+
+
+def _reencrypt_table(model: type[models.Model], *, batch_size: int) -> int:
+    """Rewrite, batch by batch, the rows of `model` holding a token the current key cannot open.
+
+    Works on the stored tokens (crypto.rotate) rather than load-and-save: rows already under the
+    current key are not written again, so a rerun after an interruption only does what is left.
+    Each UPDATE also matches the old token: a row changed meanwhile was written under the
+    current key and is left alone.
     """
-    done = 0
-    pks = list(VictimRecord.objects.order_by("pk").values_list("pk", flat=True))
-    for start in range(0, len(pks), batch_size):
-        with transaction.atomic():
-            for record in VictimRecord.objects.select_for_update().filter(
-                pk__in=pks[start : start + batch_size]
-            ):
-                record.save(update_fields=list(IDENTITY_FIELDS))
-                done += 1
-    return done
+    fields = [f for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+    quote = connection.ops.quote_name
+    table, pk_column = quote(model._meta.db_table), quote(_column(model._meta.pk))
+    # Cast to a plain TextField: the stored token, not the field's decrypted value.
+    raw = {f"_raw_{f.name}": Cast(f.name, models.TextField()) for f in fields}
+    columns = [quote(_column(f)) for f in fields]
+    trigger = _append_only_trigger(model)
+    done, last = 0, 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            if trigger:
+                _switch_trigger(cursor, model, trigger, enable=False)
+            rows = list(
+                model._base_manager.filter(pk__gt=last)
+                .order_by("pk")
+                .annotate(**raw)
+                .values_list("pk", *raw)[:batch_size]
+            )
+            for pk, *tokens in rows:
+                stale = [
+                    (c, t) for c, t in zip(columns, tokens, strict=True) if t and not is_current(t)
+                ]
+                if not stale:
+                    continue
+                sets = ", ".join(f"{c} = %s" for c, _ in stale)
+                same = "".join(f" AND {c} = %s" for c, _ in stale)
+                cursor.execute(
+                    f"UPDATE {table} SET {sets} WHERE {pk_column} = %s{same}",  # noqa: S608 (names from _meta)
+                    [*(rotate(t) for _, t in stale), pk, *(t for _, t in stale)],
+                )
+                done += cursor.rowcount
+            if trigger:
+                _switch_trigger(cursor, model, trigger, enable=True)
+        if len(rows) < batch_size:
+            return done
+        last = rows[-1][0]
+
+
+def _column(field: Any) -> str:
+    assert field.column, field  # a concrete field always has one
+    return str(field.column)
+
+
+def _append_only_trigger(model: type[models.Model]) -> str:
+    """The name of the PostgreSQL trigger keeping `model` append-only; '' if there is none."""
+    if connection.vendor != "postgresql":
+        return ""
+    triggers = [t for t in getattr(model._meta, "triggers", ()) if isinstance(t, AppendOnly)]
+    # pgtrigger annotates `model` as an instance; it is (and must be) the class.
+    return triggers[0].get_pgid(model) if triggers else ""  # type: ignore[arg-type]
+
+
+def _switch_trigger(cursor: Any, model: type[models.Model], pgid: str, *, enable: bool) -> None:
+    """Switch an append-only trigger off or on, for this transaction only.
+
+    ALTER TABLE holds an exclusive lock on the table until commit, so no other session reads or
+    writes it while the trigger is off, and a rollback leaves it on. Only the table's owner may:
+    deployments serve the app with a role that owns nothing, so the rotation runs as the role
+    that runs migrations.
+    """
+    quote = connection.ops.quote_name
+    try:
+        if not enable:
+            # Deferred FK checks still pending in this transaction would make ALTER TABLE refuse.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        switch = "ENABLE" if enable else "DISABLE"
+        cursor.execute(f"ALTER TABLE {quote(model._meta.db_table)} {switch} TRIGGER {quote(pgid)}")
+    except ProgrammingError as exc:
+        raise ReencryptNeedsOwner(
+            f"re-encrypting {model._meta.db_table} needs the owner of the table (the role that "
+            "runs migrations): its rows are append-only"
+        ) from exc
+
+
+def identity_reencrypt(*, batch_size: int = 500) -> Reencrypted:
+    """Re-encrypt every encrypted value under the current (first) key, after a key rotation:
+    the records' identity and lawful basis notes, the screenings' reasons, the timeline's notes.
+
+    The timeline is append-only (PostgreSQL: a trigger); it is done last, with its trigger off
+    inside each batch's transaction, and needs the table owner (ReencryptNeedsOwner). The access
+    log holds no encrypted value and is not touched, so its hash chain stays as it was.
+    """
+    return Reencrypted(
+        records=_reencrypt_table(VictimRecord, batch_size=batch_size),
+        screenings=_reencrypt_table(Screening, batch_size=batch_size),
+        events=_reencrypt_table(VictimEvent, batch_size=batch_size),
+    )

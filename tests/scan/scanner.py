@@ -1,7 +1,9 @@
 """The plaintext scan: generated identities, the forms they could leak in, and the haystacks.
 
 Each run makes up new identities (names in several scripts, passport numbers, dates of birth,
-phones, family contacts), so a hit can only come from this run's scenario. A value is looked
+phones, family contacts) and the free-text notes officers type about the people (timeline
+notes, a screening's reason, a lawful basis note), so a hit can only come from this run's
+scenario. A value is looked
 for as entered and in the encodings a careless log line or serializer would produce:
 case-folded, JSON-escaped, URL-encoded, base64, Python bytes repr, and for passports, phones and
 dates their compact and reformatted spellings.
@@ -128,6 +130,46 @@ def make_identities(seed: int | None = None) -> list[Identity]:
             contact_phone=_phone(rng, "62"),
         ),
     ]
+
+
+@dataclass
+class Notes:
+    """Free text an officer types about a person, as stories are typed: names, a phone, places.
+
+    Stored encrypted like the identity (VictimEvent.note, Screening.outcome_reason,
+    VictimRecord.lawful_basis_note), so searched for like it.
+    """
+
+    created: str  # the opening note (the record's first timeline entry)
+    located: str  # a transition's note
+    closed: str  # the closing transition's note (a record that is then purged)
+    outcome_reason: str  # a screening's reason (also the outcome move's timeline note)
+    lawful_basis: str  # the lawful basis note
+
+    def values(self) -> dict[str, str]:
+        return {f"note.{name}": text for name, text in vars(self).items()}
+
+
+def make_notes(seed: int | None = None) -> Notes:
+    """Notes in Latin, Thai, Burmese and Vietnamese script, each with random letters."""
+    rng = random.Random(seed if seed is not None else secrets.randbits(64))
+    return Notes(
+        created=f"Reported by her cousin {_latin(rng, 'Rosario')} at the embassy desk.",
+        located=(
+            "Called from building 7 of the compound; her supervisor "
+            + _pick(rng, 0x0E01, 0x0E2E, 5)  # Thai
+            + " keeps her phone."
+        ),
+        closed=f"Went home with her brother မောင်{_pick(rng, 0x1000, 0x1020, 4)}; case closed.",
+        outcome_reason=(
+            f"Recruited by {_latin(rng, 'Vilma')} through a fake job offer; "
+            f"forced to scam; debt of {rng.randint(20, 90)},000 baht."
+        ),
+        lawful_basis=(
+            f"Still held in the compound; her mother bà {_pick(rng, 0x1EA0, 0x1EF9, 3)} "
+            f"gets threats on +84 {rng.randint(810, 999)} {rng.randint(100, 999)}."
+        ),
+    )
 
 
 def _spellings(label: str, value: object) -> set[str]:
@@ -314,7 +356,7 @@ class ScanReport:
     def table(self) -> str:
         lines = [
             "",
-            f"== plaintext scan: {self.people} victims, {self.values} identity values, "
+            f"== plaintext scan: {self.people} victims, {self.values} identity and note values, "
             f"{len(self.targets)} spellings (as entered, case-folded, JSON-escaped, URL-encoded, "
             "base64, bytes repr, compact passport/phone, date formats)",
             f"   {'haystack':<40}{'bytes':>12}{'hits':>7}",

@@ -1,5 +1,7 @@
-"""Plaintext scan: after the victim scenarios, no entered identity is in the database dump,
-the application log, the broker traffic or the request lines a web server logs.
+"""Plaintext scan: after the victim scenarios, no entered identity, and none of the free-text
+notes typed about the people (the opening note, transition notes, a screening's reason, a lawful
+basis note), is in the database dump, the application log, the broker traffic or the request
+lines a web server logs.
 
 The scenarios go through the real pages and the real API (create, a refused create, edit,
 transitions, screening, consent, sharing, a shared record read by another delegation and by
@@ -9,6 +11,11 @@ DEBUG from every logger, SQL with its parameters included. The positive controls
 scan can fail: the identities do come back in the pages and API answers, and a plain canary
 stored with the records, a logged 404 path and the purge task's message are all found where
 they should be.
+
+Run it (well under a minute; `make scan` runs it on the configured database), on SQLite and
+on PostgreSQL (pg_dump is used when its version matches the server, COPY otherwise):
+    .venv/bin/python -m pytest tests/scan -q -s -p no:cacheprovider
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/<db> .venv/bin/python -m pytest tests/scan -q -s
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from .scanner import (
     ScanReport,
     decode_messages,
     make_identities,
+    make_notes,
     monitor_args,
     needles,
     scan,
@@ -90,6 +98,7 @@ def test_no_identity_entered_is_stored_logged_or_queued_in_plaintext(
     people = make_identities()
     p1, p2, p3 = people
     corrected = make_identities()[0]  # p1's family name and phone are corrected to these
+    notes = make_notes()
     canary = f"Canary compound {os.urandom(4).hex()}"  # plain on purpose: the dump must show it
     request_lines: list[str] = []
 
@@ -115,7 +124,7 @@ def test_no_identity_entered_is_stored_logged_or_queued_in_plaintext(
             "nationality": "PH",
             "sex": "female",
             "age_band": "25_34",
-            "note": "Reported by her family at the embassy desk.",
+            "note": notes.created,
         }
         refused = page.post(
             reverse("victims:create"),
@@ -140,7 +149,7 @@ def test_no_identity_entered_is_stored_logged_or_queued_in_plaintext(
         )
         assert edited.status_code == 302
         for step in (
-            {"to_status": "located", "located_compound": canary},
+            {"to_status": "located", "located_compound": canary, "note": notes.located},
             {"to_status": "rescued_or_released"},
         ):
             assert page.post(reverse("victims:transition", args=[one]), step).status_code == 302
@@ -150,7 +159,7 @@ def test_no_identity_entered_is_stored_logged_or_queued_in_plaintext(
             "screening_officer": "Officer of alpha",
             "indicators": ["deception_recruitment", "forced_criminality"],
             "outcome": "identified_victim",
-            "outcome_reason": "Recruited by a fake job offer; forced to scam.",
+            "outcome_reason": notes.outcome_reason,
         }
         assert page.post(reverse("victims:screening", args=[one]), screening).status_code == 302
         consent = {"consent_given": "on"}
@@ -181,7 +190,7 @@ def test_no_identity_entered_is_stored_logged_or_queued_in_plaintext(
         basis = {
             "consent_given": False,
             "lawful_basis": "vital_interest",
-            "lawful_basis_note": "Still held in the compound.",
+            "lawful_basis_note": notes.lawful_basis,
         }
         assert api.post(f"{base}{two}/consent/", basis, format="json").status_code == 200
         wide = {"tlp": "amber", "audience": "all"}
@@ -197,7 +206,7 @@ def test_no_identity_entered_is_stored_logged_or_queued_in_plaintext(
         keep(api.get(f"{base}{three}/"))
         for step in (
             {"to_status": "rescued_or_released"},
-            {"to_status": "closed", "note": "Went home by herself; case closed."},
+            {"to_status": "closed", "note": notes.closed},
         ):
             assert api.post(f"{base}{three}/transition/", step, format="json").status_code == 200
         # A year and more later (retention: 365 days), the beat's purge runs as a task.
@@ -207,7 +216,7 @@ def test_no_identity_entered_is_stored_logged_or_queued_in_plaintext(
         victims_purge_expired_task.delay()  # to the broker, as the beat sends it
         if scan_broker is not None:
             assert scan_broker.run_queued() == 1
-        purged = api.get(f"{base}{three}/").json()
+        purged = keep(api.get(f"{base}{three}/")).json()
         assert purged["identity_purged"] and purged["given_name"] == ""
     finally:
         request_started.disconnect(dispatch_uid="scan-access-log")
@@ -229,9 +238,12 @@ def test_no_identity_entered_is_stored_logged_or_queued_in_plaintext(
         broker_note = f"private redis-server, {messages} messages"
         assert "victims.tasks.victims_purge_expired_task" in decoded  # the purge went through it
 
+    # The notes, by the person they were written about (the screening's reason: both screened).
+    about = {"note.lawful_basis": 1, "note.closed": 2}
+    typed = [(about.get(label, 0), label, text) for label, text in notes.values().items()]
     targets = needles(
         people,
-        extra=[(0, "family_name", corrected.family_name), (0, "phone", corrected.phone)],
+        extra=[(0, "family_name", corrected.family_name), (0, "phone", corrected.phone), *typed],
     )
     hits = scan(haystacks, targets)
     result = ScanReport(
@@ -239,7 +251,7 @@ def test_no_identity_entered_is_stored_logged_or_queued_in_plaintext(
         targets,
         hits,
         people=len(people),
-        values=sum(len(p.values()) for p in people) + 2,
+        values=sum(len(p.values()) for p in people) + 2 + len(typed),
         lines=[f"   broker: {broker_note}"],
     )
     print(result.table())
@@ -249,6 +261,8 @@ def test_no_identity_entered_is_stored_logged_or_queued_in_plaintext(
     for person in (p1, p2):
         assert person.given_name in shown and person.aliases in shown
     assert corrected.family_name in shown and p1.passport_number in shown
+    for label, text in notes.values().items():  # the notes read back where they are shown
+        assert text in shown, label
     assert canary in dump  # the dump holds the rows' plain columns
     assert "/victims/987654321/" in log_text  # the 404 was logged by django.request
     assert "victims_victimrecord" in log_text  # SQL was logged with its parameters

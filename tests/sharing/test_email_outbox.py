@@ -16,7 +16,7 @@ from sharing.tasks import send_due_emails_task, send_notice_emails_task
 from tests.sharing.test_visible_to import make
 
 
-def _notify(record, event_key: str = "match:1") -> int:
+def _notify(record, event_key: str = "match:1", *, email: bool = True) -> int:
     return notify(
         recipients=owner_and_police(record),
         record=record,
@@ -24,6 +24,7 @@ def _notify(record, event_key: str = "match:1") -> int:
         title="Match on report 1",
         url="/x/1/",
         event_key=event_key,
+        email=email,
     )
 
 
@@ -96,15 +97,7 @@ def test_a_deactivated_recipient_is_not_mailed(alice, analyst, django_capture_on
 def test_notices_without_e_mail_owe_none(alice, django_capture_on_commit_callbacks):
     record = make(alice)
     with django_capture_on_commit_callbacks(execute=True):
-        notify(
-            recipients=owner_and_police(record),
-            record=record,
-            kind="k",
-            title="t",
-            url="/u/",
-            event_key="quiet",
-            email=False,
-        )
+        _notify(record, "quiet", email=False)
     assert Notification.objects.count() == 1
     assert deliver_due_emails() == 0 and mail.outbox == []
 

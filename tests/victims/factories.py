@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from victims import services
-from victims.choices import ScreeningOutcome, VictimStatus
-from victims.models import VictimRecord
+from victims.choices import LawfulBasis, ScreeningOutcome, VictimStatus
+from victims.models import Screening, VictimRecord
 
 NAME = "Zyxwanda"
 FAMILY = "Quorrelby"
@@ -46,3 +46,39 @@ def screened(actor, record, outcome=ScreeningOutcome.IDENTIFIED_VICTIM) -> Victi
         indicators=["deception_recruitment", "forced_criminality"],
     )
     return VictimRecord.objects.get(pk=record.pk)
+
+
+def story(
+    actor,
+    *,
+    created_note: str = "",
+    located_note: str = "",
+    reason: str = "Indicators present",
+    basis: str = "Still held in the compound.",
+    outcome: str = ScreeningOutcome.IDENTIFIED_VICTIM,
+) -> tuple[VictimRecord, Screening]:
+    """A record whose free text tells the person's story: every encrypted note filled in."""
+    record = victim(actor, note=created_note)
+    services.victim_transition(
+        actor=actor, record=record, to_status=VictimStatus.LOCATED, note=located_note
+    )
+    services.victim_transition(
+        actor=actor, record=record, to_status=VictimStatus.RESCUED_OR_RELEASED
+    )
+    screening = services.screening_record(
+        actor=actor,
+        record=record,
+        interview_date=dt.date(2026, 1, 10),
+        place="Mae Sot",
+        screening_officer="Officer A",
+        outcome=outcome,
+        outcome_reason=reason,
+    )
+    services.victim_consent_record(
+        actor=actor,
+        record=record,
+        consent_given=False,
+        lawful_basis=LawfulBasis.VITAL_INTEREST,
+        lawful_basis_note=basis,
+    )
+    return VictimRecord.objects.get(pk=record.pk), screening

@@ -90,3 +90,20 @@ def test_system_check_reports_a_malformed_key():
     assert encryption_keys_check() == []
     with override_settings(VICTIMS_ENCRYPTION_KEYS=["nope"]):
         assert [e.id for e in encryption_keys_check()] == ["victims.E001"]
+
+
+def test_is_token_tells_a_stored_token_from_typed_text():
+    assert crypto.is_token(crypto.encrypt("x"))
+    assert crypto.is_token(Fernet(Fernet.generate_key()).encrypt(b"another key").decode())
+    for text in ("", "Still held in the compound.", "gAAAAA" + "A" * 120, "สมหญิง" * 40):
+        assert not crypto.is_token(text), text
+
+
+def test_is_current_means_the_first_key_opens_it():
+    with override_settings(VICTIMS_ENCRYPTION_KEYS=[OLD]):
+        token = crypto.encrypt("x")
+        assert crypto.is_current(token)
+    with override_settings(VICTIMS_ENCRYPTION_KEYS=[NEW, OLD]):
+        assert not crypto.is_current(token)
+        assert crypto.is_current(crypto.rotate(token))
+        assert not crypto.is_current("not a token ✓")

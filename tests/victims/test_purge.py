@@ -12,7 +12,7 @@ from victims.models import AccessEvent, VictimRecord
 from victims.selectors import victim_stats
 from victims.tasks import victims_purge_expired_task
 
-from .factories import victim
+from .factories import story, victim
 
 
 def _final(record, alice, days_ago):
@@ -89,3 +89,18 @@ def test_purge_runs_on_a_real_worker(alice, real_worker, settings):
         time.sleep(0.1)
     assert VictimRecord.objects.get(pk=record.pk).identity_purged_at is not None
     assert AccessEvent.objects.filter(action=AccessAction.PURGE, record_id=record.pk).count() == 1
+
+
+def test_purge_also_erases_the_free_text_about_the_person(alice, settings):
+    """Screening reasons and the lawful-basis note tell the person's story: they go with the
+    identity (the append-only timeline keeps its notes, encrypted)."""
+    settings.VICTIMS_RETENTION_DAYS = 1
+    record, screening = story(
+        alice, reason="Sold to the compound by Zyxwanda", basis="Her family is threatened"
+    )
+    _final(record, alice, days_ago=5)
+    assert services.victims_purge_expired() == 1
+    record.refresh_from_db()
+    screening.refresh_from_db()
+    assert record.lawful_basis_note == screening.outcome_reason == services.PURGED_NOTE
+    assert record.lawful_basis  # the basis itself is not about the person, and stays
