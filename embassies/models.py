@@ -153,12 +153,23 @@ class Invitation(models.Model):
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Null until the link has been e-mailed: the minute sweep sends a fresh link for an open
+    # invitation whose e-mail was lost with its task (the raw token lived only in that task).
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
             # A workspace's invitation list (members page), newest first.
             models.Index(fields=["workspace", "-created_at"], name="embassies_inv_ws_created"),
+            # The sweep: the few open invitations whose e-mail has not gone out.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(
+                    emailed_at__isnull=True, accepted_at__isnull=True, revoked_at__isnull=True
+                ),
+                name="embassies_inv_unsent",
+            ),
         ]
         constraints = [
             # At most one open invitation per address.

@@ -8,8 +8,11 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -17,7 +20,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.shortcuts import assign_perm, remove_perm
 
-from .choices import ApiTokenScope, WorkspaceRole
+from .choices import ApiTokenScope, InvitationState, WorkspaceRole
 from .models import ApiToken, Delegation, Invitation, MembershipEvent, User, Workspace
 from .permissions import (
     ADMIN_PERM,
@@ -132,11 +135,85 @@ def invitation_create(
     from .tasks import send_invitation_email_task
 
     # robust: the invitation is saved; a broker outage must not answer 500 (the admin would
-    # invite again). The failure is logged and the admin can revoke and re-invite.
+    # invite again). The sweep (invitations_send_unsent) sends a fresh link instead.
     transaction.on_commit(
         lambda: send_invitation_email_task.delay(invitation.pk, token), robust=True
     )
     return invitation, token
+
+
+# An invitation's own task normally sends its e-mail within seconds; after this long with no
+# e-mail the sweep takes over (the task was lost with the broker, or never published).
+INVITATION_EMAIL_GRACE = timedelta(minutes=2)
+
+
+def _invitation_mail(invitation: Invitation, token: str) -> None:
+    """The invitation e-mail: the link only, no workspace content."""
+    link = settings.SITE_URL + reverse("invitation_accept", args=[token])
+    body = render_to_string(
+        "registration/invitation_email.txt",
+        {"invitation": invitation, "link": link, "ttl_hours": settings.INVITATION_TTL},
+    )
+    send_mail(
+        subject="Invitation to the scam-compound intelligence exchange",
+        message=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[invitation.email],
+    )
+
+
+def _open_invitation_locked(pk: int, *, skip_locked: bool = False) -> Invitation | None:
+    invitation = (
+        Invitation.objects.select_for_update(skip_locked=skip_locked, of=("self",))
+        .select_related("workspace__delegation")
+        .filter(pk=pk, emailed_at__isnull=True)
+        .first()
+    )
+    if invitation is None or invitation.state() != InvitationState.PENDING:
+        return None
+    return invitation
+
+
+def invitation_email_send(*, invitation_id: int, token: str) -> bool:
+    """E-mail an open invitation's link, once. False when there is nothing to send: it was
+    sent, accepted, revoked or expired, or the sweep replaced this token with a fresh one."""
+    with transaction.atomic():
+        invitation = _open_invitation_locked(invitation_id)
+        if invitation is None or invitation.token_hash != token_hash(token):
+            return False
+        _invitation_mail(invitation, token)
+        invitation.emailed_at = timezone.now()
+        invitation.save(update_fields=["emailed_at"])
+    return True
+
+
+def invitations_send_unsent(*, now: datetime | None = None) -> int:
+    """The sweep: a fresh link for every open invitation whose e-mail has not gone out.
+
+    The raw token lived only in the lost task, so a new one is drawn; it is stored in the same
+    transaction that sends it, and a send that fails leaves the invitation as it was.
+    """
+    now = now or timezone.now()
+    due = Invitation.objects.filter(
+        emailed_at__isnull=True,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__gt=now,
+        created_at__lte=now - INVITATION_EMAIL_GRACE,
+    ).values_list("pk", flat=True)
+    sent = 0
+    for pk in list(due):
+        with transaction.atomic():
+            invitation = _open_invitation_locked(pk, skip_locked=True)
+            if invitation is None:
+                continue
+            token = secrets.token_urlsafe(32)
+            invitation.token_hash = token_hash(token)
+            _invitation_mail(invitation, token)
+            invitation.emailed_at = timezone.now()
+            invitation.save(update_fields=["token_hash", "emailed_at"])
+            sent += 1
+    return sent
 
 
 def invitation_revoke(*, actor: User, invitation: Invitation) -> None:

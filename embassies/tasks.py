@@ -1,11 +1,7 @@
 from celery import shared_task
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import DatabaseError
-from django.template.loader import render_to_string
-from django.urls import reverse
 
-from .models import Invitation
+from . import services
 
 
 @shared_task(
@@ -18,20 +14,10 @@ from .models import Invitation
 )
 def send_invitation_email_task(invitation_id: int, token: str) -> bool:
     """E-mail the invitation link. The mail carries the link only, no workspace content."""
-    invitation = (
-        Invitation.objects.select_related("workspace__delegation").filter(pk=invitation_id).first()
-    )
-    if invitation is None or invitation.state() != "pending":
-        return False
-    link = settings.SITE_URL + reverse("invitation_accept", args=[token])
-    body = render_to_string(
-        "registration/invitation_email.txt",
-        {"invitation": invitation, "link": link, "ttl_hours": settings.INVITATION_TTL},
-    )
-    send_mail(
-        subject="Invitation to the scam-compound intelligence exchange",
-        message=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[invitation.email],
-    )
-    return True
+    return services.invitation_email_send(invitation_id=invitation_id, token=token)
+
+
+@shared_task(acks_late=True)
+def send_unsent_invitations_task() -> int:
+    """The beat's sweep: a fresh link for each open invitation whose e-mail was lost."""
+    return services.invitations_send_unsent()

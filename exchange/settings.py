@@ -255,6 +255,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # The e-mail outbox: every notice whose e-mail is still owed (its task was never
     # published, or was lost with the broker) is sent within a minute.
     "sharing-send-due-emails": {"task": "sharing.tasks.send_due_emails_task", "schedule": 60.0},
+    "embassies-send-unsent-invitations": {
+        "task": "embassies.tasks.send_unsent_invitations_task",
+        "schedule": 60.0,
+    },
 }
 
 # --- indicators (IP exchange) settings ---

@@ -101,12 +101,16 @@ def deliver_due_emails(*, event_key: str | None = None, limit: int = 2000) -> in
     due = Notification.objects.filter(email_due=True)
     if event_key is not None:
         due = due.filter(event_key=event_key)
-    sent = 0
-    ids = list(due.order_by("pk").values_list("pk", flat=True)[:limit])
-    if not ids:
+    rows = list(due.order_by("pk").values_list("pk", "recipient_id")[:limit])
+    if not rows:
         return 0
+    # Deactivated accounts get no e-mail; their notices are settled all the same.
+    addresses = dict(
+        User.objects.filter(pk__in={r for _, r in rows}, is_active=True).values_list("pk", "email")
+    )
+    sent = 0
     with get_connection() as connection:
-        for pk in ids:
+        for pk, recipient_id in rows:
             with transaction.atomic():
                 notice = (
                     Notification.objects.select_for_update(skip_locked=True)
@@ -115,9 +119,8 @@ def deliver_due_emails(*, event_key: str | None = None, limit: int = 2000) -> in
                 )
                 if notice is None:
                     continue  # sent meanwhile, or another worker holds it
-                recipient = User.objects.filter(pk=notice.recipient_id, is_active=True).first()
-                if recipient is not None:
-                    email_message(notice, recipient.email, connection).send()
+                if recipient_id in addresses:
+                    email_message(notice, addresses[recipient_id], connection).send()
                     sent += 1
                 notice.email_due, notice.emailed_at = False, timezone.now()
                 notice.save(update_fields=["email_due", "emailed_at"])
