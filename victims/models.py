@@ -223,8 +223,9 @@ class VictimEvent(_AppendOnly):
             # The record's timeline, in order.
             models.Index(fields=["record", "at", "id"], name="vic_event_timeline"),
         ]
-        # PostgreSQL: refuses UPDATE/DELETE from any SQL, with no session bypass.
-        triggers = [AppendOnly(name="vic_event_append_only")]
+        # PostgreSQL: refuses UPDATE/DELETE from any SQL, with no session bypass; only the
+        # purge's blanking of a note gets through.
+        triggers = [AppendOnly(name="vic_event_append_only", erasable="note")]
 
     def __str__(self) -> str:
         return f"{self.record_id}: {self.from_status} → {self.to_status}"

@@ -35,6 +35,14 @@ class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError(f"{self.model.__name__} is append-only")
 
+    def erase(self, field: str) -> int:
+        """Blank `field` in these rows: the one change the append-only trigger lets through,
+        for the column it names (`AppendOnly(erasable=...)`)."""
+        allowed = {getattr(t, "erasable", "") for t in getattr(self.model._meta, "triggers", ())}
+        if field not in allowed - {""}:
+            raise AppendOnlyError(f"{self.model.__name__}.{field} cannot be erased")
+        return super().update(**{field: ""})
+
     def delete(self) -> NoReturn:
         raise AppendOnlyError(f"{self.model.__name__} is append-only")
 

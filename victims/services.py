@@ -438,8 +438,9 @@ def victim_identity_purge(*, record_id: int, reason: str) -> bool:
         setattr(record, name, None if name == "date_of_birth" else "")
     record.passport_hash = ""
     record.identity_purged_at = timezone.now()
-    # Free text about the person goes too, where it is not part of the append-only timeline
-    # (whose notes stay, encrypted). A basis or an outcome keeps a placeholder reason.
+    # Free text about the person goes too: the timeline's notes (its entries stay, with who
+    # and when), and the reasons of a lawful basis or a screening outcome (a placeholder).
+    VictimEvent.objects.filter(record=record).exclude(note="").erase("note")
     if record.lawful_basis_note:
         record.lawful_basis_note = PURGED_NOTE
     record.save(

@@ -42,10 +42,31 @@ class NoBypassTriggerSql(compiler.UpsertTriggerSql):
 
 
 class AppendOnly(pgtrigger.Protect):
-    """Refuse UPDATE and DELETE of every row, whatever the session says."""
+    """Refuse UPDATE and DELETE of every row, whatever the session says.
 
-    def __init__(self, *, name: str, **kwargs: Any) -> None:
+    `erasable` names one text column that may be blanked, and nothing else: the retention
+    purge erases what officers wrote about a person, and the history stays (an UPDATE passes
+    only if that column becomes '' and every other column, compared as JSON, is unchanged).
+    """
+
+    def __init__(self, *, name: str, erasable: str = "", **kwargs: Any) -> None:
         super().__init__(name=name, operation=pgtrigger.Update | pgtrigger.Delete, **kwargs)
+        self.erasable = erasable
+
+    def get_func(self, model: Any) -> Any:
+        refuse = super().get_func(model)
+        if not self.erasable:
+            return refuse
+        column = self.erasable
+        return self.format_sql(
+            f"""
+            IF TG_OP = 'UPDATE' AND NEW.{column} = ''
+                AND (to_jsonb(NEW) - '{column}') = (to_jsonb(OLD) - '{column}') THEN
+                RETURN NEW;
+            END IF;
+            {refuse}
+            """
+        )
 
     def compile(self, model: Any) -> compiler.Trigger:
         compiled = super().compile(model)

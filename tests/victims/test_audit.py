@@ -87,12 +87,35 @@ def test_verify_detects_a_gap_and_a_removed_tail(alice, record):
         "DELETE FROM victims_accessevent",
         "UPDATE victims_victimevent SET note = 'x'",
         "DELETE FROM victims_victimevent",
+        # The one erasure allowed (a note blanked) cannot carry another change along.
+        "UPDATE victims_victimevent SET note = '', kind = 'edited'",
+        "UPDATE victims_victimevent SET note = '', at = now() - interval '1 day'",
+        "UPDATE victims_victimevent SET note = '', actor_id = NULL",
     ],
 )
 def test_database_trigger_refuses_raw_update_and_delete(alice, record, sql):
     _log(alice, record)
     with pytest.raises(DatabaseError, match=r"(?i)protect|cannot"), transaction.atomic():
         _raw(sql, [])
+    assert audit.chain_verify().ok
+
+
+def test_timeline_notes_can_only_be_blanked(alice, record):
+    """The purge blanks what officers wrote about the person; the entries themselves stay,
+    and no other column of the timeline, nor the access log, can be erased."""
+    from victims.models import AccessEvent, VictimEvent
+    from victims.querysets import AppendOnlyError
+
+    _log(alice, record)
+    entries = list(VictimEvent.objects.filter(record=record).values_list("pk", "kind", "at"))
+    assert VictimEvent.objects.filter(record=record).erase("note") == len(entries)
+    after = VictimEvent.objects.filter(record=record)
+    assert list(after.values_list("pk", "kind", "at")) == entries
+    assert {e.note for e in after} == {""}
+    with pytest.raises(AppendOnlyError):
+        VictimEvent.objects.filter(record=record).erase("kind")
+    with pytest.raises(AppendOnlyError):
+        AccessEvent.objects.all().erase("detail")
     assert audit.chain_verify().ok
 
 

@@ -92,11 +92,15 @@ def test_purge_runs_on_a_real_worker(alice, real_worker, settings):
 
 
 def test_purge_also_erases_the_free_text_about_the_person(alice, settings):
-    """Screening reasons and the lawful-basis note tell the person's story: they go with the
-    identity (the append-only timeline keeps its notes, encrypted)."""
+    """Screening reasons, the lawful-basis note and the timeline's notes tell the person's
+    story: they go with the identity."""
     settings.VICTIMS_RETENTION_DAYS = 1
     record, screening = story(
-        alice, reason="Sold to the compound by Zyxwanda", basis="Her family is threatened"
+        alice,
+        created_note="Her aunt Quorrelby reported her missing",
+        located_note="Found in Building 7",
+        reason="Sold to the compound by Zyxwanda",
+        basis="Her family is threatened",
     )
     _final(record, alice, days_ago=5)
     assert services.victims_purge_expired() == 1
@@ -104,3 +108,8 @@ def test_purge_also_erases_the_free_text_about_the_person(alice, settings):
     screening.refresh_from_db()
     assert record.lawful_basis_note == screening.outcome_reason == services.PURGED_NOTE
     assert record.lawful_basis  # the basis itself is not about the person, and stays
+    # The timeline keeps every entry (who, when, which status), with no note but the purge's.
+    notes = {e.kind: e.note for e in record.events.all()}
+    assert notes.pop("purged").startswith("retention")
+    assert set(notes.values()) == {""}
+    assert record.events.count() >= 5
