@@ -91,40 +91,50 @@ def notify(
     return len([u for u in allowed if u.pk not in already])
 
 
-def deliver_due_emails(*, event_key: str | None = None, limit: int = 2000) -> int:
+def deliver_due_emails(*, event_key: str | None = None, batch: int = 200) -> int:
     """Send the e-mail each due notice owes (of one event, or all), once; returns how many.
 
-    Each notice is locked while its e-mail goes out and marked sent in the same transaction,
-    so two workers (a task delivered twice, the sweep racing a task) never mail it twice, and
-    a worker killed mid-send leaves it due (its lock dies with its connection).
+    A batch of due notices is locked (FOR UPDATE SKIP LOCKED), mailed over one connection and
+    marked sent in the same transaction: two workers (a task delivered twice, the sweep racing
+    a task) never mail a notice twice, and a worker killed mid-batch leaves its batch due (the
+    locks die with its connection). If the mail server fails mid-batch, the notices mailed
+    before the failure are still marked sent, and the error is raised for a retry.
     """
     due = Notification.objects.filter(email_due=True)
     if event_key is not None:
         due = due.filter(event_key=event_key)
-    rows = list(due.order_by("pk").values_list("pk", "recipient_id")[:limit])
-    if not rows:
-        return 0
-    # Deactivated accounts get no e-mail; their notices are settled all the same.
-    addresses = dict(
-        User.objects.filter(pk__in={r for _, r in rows}, is_active=True).values_list("pk", "email")
-    )
     sent = 0
-    with get_connection() as connection:
-        for pk, recipient_id in rows:
-            with transaction.atomic():
-                notice = (
-                    Notification.objects.select_for_update(skip_locked=True)
-                    .filter(pk=pk, email_due=True)
-                    .first()
-                )
-                if notice is None:
-                    continue  # sent meanwhile, or another worker holds it
-                if recipient_id in addresses:
-                    email_message(notice, addresses[recipient_id], connection).send()
-                    sent += 1
-                notice.email_due, notice.emailed_at = False, timezone.now()
-                notice.save(update_fields=["email_due", "emailed_at"])
-    return sent
+    while True:
+        failure: Exception | None = None
+        with transaction.atomic():
+            notices = list(due.select_for_update(skip_locked=True).order_by("pk")[:batch])
+            if not notices:
+                return sent
+            # Deactivated accounts get no e-mail; their notices are settled all the same.
+            addresses = dict(
+                User.objects.filter(
+                    pk__in={n.recipient_id for n in notices}, is_active=True
+                ).values_list("pk", "email")
+            )
+            settled = []
+            with get_connection() as connection:
+                for notice in notices:
+                    address = addresses.get(notice.recipient_id)
+                    try:
+                        if address is not None:
+                            email_message(notice, address, connection).send()
+                            sent += 1
+                    except OSError as exc:  # smtplib's errors are OSErrors too
+                        failure = exc
+                        break
+                    settled.append(notice.pk)
+            Notification.objects.filter(pk__in=settled).update(
+                email_due=False, emailed_at=timezone.now()
+            )
+        if failure is not None:
+            raise failure
+        if len(notices) < batch:
+            return sent
 
 
 def email_message(notice: Notification, address: str, connection: Any) -> EmailMessage:

@@ -3,16 +3,20 @@ outage, or two workers at once neither lose it nor send it twice (found by `make
 
 from __future__ import annotations
 
+import smtplib
 import threading
 
 import pytest
 from django.conf import settings
 from django.core import mail
+from django.core.mail.backends import locmem
 from django.db import connection, transaction
 
+from embassies.choices import WorkspaceRole
 from sharing.models import Notification
 from sharing.notifications import deliver_due_emails, notify, owner_and_police
 from sharing.tasks import send_due_emails_task, send_notice_emails_task
+from tests.embassies.factories import UserFactory
 from tests.sharing.test_visible_to import make
 
 
@@ -146,3 +150,44 @@ def test_two_workers_at_once_send_each_e_mail_once(alice, analyst):
     assert deliver_due_emails() == 1
     assert deliver_due_emails() == 0
     assert _mailed() == sorted([alice.email, analyst.email])
+
+
+class FlakyMailServer(locmem.EmailBackend):
+    """A mail server that accepts `accept` messages, then drops the connection."""
+
+    accept = 1
+
+    def send_messages(self, messages):
+        if len(mail.outbox) >= FlakyMailServer.accept:
+            raise smtplib.SMTPServerDisconnected("connection unexpectedly closed")
+        return super().send_messages(messages)
+
+
+def test_a_mail_server_failing_mid_batch_loses_none_and_repeats_none(
+    alice, analyst, django_capture_on_commit_callbacks, settings
+):
+    record = make(alice, police=True)
+    with django_capture_on_commit_callbacks(execute=False):
+        _notify(record)
+    settings.EMAIL_BACKEND = f"{__name__}.FlakyMailServer"
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        deliver_due_emails()
+    assert len(mail.outbox) == 1  # the first went out, and is marked sent
+    assert Notification.objects.filter(email_due=True).count() == 1
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert deliver_due_emails() == 1
+    assert _mailed() == sorted([alice.email, analyst.email])  # each once
+
+
+def test_a_large_audience_is_mailed_in_a_few_queries(
+    alice, alpha, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    """A whole delegation (60 people) hears of one event: the e-mails go out in batches, not
+    one transaction each (found by `make load`: the worker's CPU had doubled)."""
+    UserFactory.create_batch(59, workspace=alpha, role=WorkspaceRole.OFFICER)
+    record = make(alice, police=False)
+    with django_capture_on_commit_callbacks(execute=False):
+        assert _notify(record) == 60
+    with django_assert_max_num_queries(8):
+        assert deliver_due_emails() == 60
+    assert len(mail.outbox) == 60
