@@ -27,23 +27,33 @@ def victim(actor, **kw) -> VictimRecord:
     return services.victim_create(actor=actor, **data)
 
 
-def screened(actor, record, outcome=ScreeningOutcome.IDENTIFIED_VICTIM) -> VictimRecord:
-    """Walk a record to a screening outcome."""
+def _walk_to_screening(actor, record, *, outcome, reason, located: dict) -> Screening:
     services.victim_transition(
-        actor=actor, record=record, to_status=VictimStatus.LOCATED, located_compound="KK Park"
+        actor=actor, record=record, to_status=VictimStatus.LOCATED, **located
     )
     services.victim_transition(
         actor=actor, record=record, to_status=VictimStatus.RESCUED_OR_RELEASED
     )
-    services.screening_record(
+    return services.screening_record(
         actor=actor,
         record=record,
         interview_date=dt.date(2026, 1, 10),
         place="Mae Sot",
         screening_officer="Officer A",
         outcome=outcome,
-        outcome_reason="Indicators present",
+        outcome_reason=reason,
         indicators=["deception_recruitment", "forced_criminality"],
+    )
+
+
+def screened(actor, record, outcome=ScreeningOutcome.IDENTIFIED_VICTIM) -> VictimRecord:
+    """Walk a record to a screening outcome."""
+    _walk_to_screening(
+        actor,
+        record,
+        outcome=outcome,
+        reason="Indicators present",
+        located={"located_compound": "KK Park"},
     )
     return VictimRecord.objects.get(pk=record.pk)
 
@@ -59,20 +69,8 @@ def story(
 ) -> tuple[VictimRecord, Screening]:
     """A record whose free text tells the person's story: every encrypted note filled in."""
     record = victim(actor, note=created_note)
-    services.victim_transition(
-        actor=actor, record=record, to_status=VictimStatus.LOCATED, note=located_note
-    )
-    services.victim_transition(
-        actor=actor, record=record, to_status=VictimStatus.RESCUED_OR_RELEASED
-    )
-    screening = services.screening_record(
-        actor=actor,
-        record=record,
-        interview_date=dt.date(2026, 1, 10),
-        place="Mae Sot",
-        screening_officer="Officer A",
-        outcome=outcome,
-        outcome_reason=reason,
+    screening = _walk_to_screening(
+        actor, record, outcome=outcome, reason=reason, located={"note": located_note}
     )
     services.victim_consent_record(
         actor=actor,
