@@ -252,25 +252,20 @@ class Prober:
         for role in self.world.roles:
             if role.user is None:
                 continue
-            values = {}
-            for p, k in op.params.items():
-                own = self.world.own(k, role)
-                if own is None or k in PUBLIC_KINDS:
-                    break
-                values[p] = own.pk
-            else:
-                url = op.url(values)
-                for name in fields:
-                    kind = BODY_ID_KINDS[name]
-                    targets = [("body-foreign", o.pk) for o in self.world.foreign(kind, role)]
-                    if self.sample:
-                        targets = targets[: self.sample]
-                    for k2 in RECORD_KINDS:
-                        own = self.world.own(k2, role)
-                        if k2 != kind and own is not None:
-                            targets.append(("body-wrong-kind", own.pk))
-                    for label, pk in targets:
-                        self._body_probe(role, op, url, body, name, pk, label)
+            url = self._own_url(op, role, skip=PUBLIC_KINDS)
+            if url is None:
+                continue
+            for name in fields:
+                kind = BODY_ID_KINDS[name]
+                targets = [("body-foreign", o.pk) for o in self.world.foreign(kind, role)]
+                if self.sample:
+                    targets = targets[: self.sample]
+                for k2 in RECORD_KINDS:
+                    own = self.world.own(k2, role)
+                    if k2 != kind and own is not None:
+                        targets.append(("body-wrong-kind", own.pk))
+                for label, pk in targets:
+                    self._body_probe(role, op, url, body, name, pk, label)
 
     def _body_probe(self, role, op, url, body, name, pk, label) -> None:
         def with_id(value):
@@ -402,21 +397,24 @@ class Prober:
         for op in ops:
             if op.writes:
                 continue
-            urls = [op.path] if not op.params else []
-            if op.params:
-                values = {}
-                for p, k in op.params.items():
-                    own = self.world.own(k, role)
-                    if own is None or k in CAPABILITY_KINDS:
-                        break
-                    values[p] = own.pk
-                else:
-                    urls = [op.url(values)]
-            for url in urls:
-                response = self._send(role, op, url, None)
-                self.tally.probes[f"{op.surface} count"] += 1
-                out[url] = fingerprint(response, url)
+            url = self._own_url(op, role, skip=CAPABILITY_KINDS)
+            if url is None:
+                continue
+            response = self._send(role, op, url, None)
+            self.tally.probes[f"{op.surface} count"] += 1
+            out[url] = fingerprint(response, url)
         return out
+
+    def _own_url(self, op: Op, role: Role, *, skip) -> str | None:
+        """The operation's URL naming the role's own objects; None if it has none to name
+        (or a parameter of a kind in `skip`)."""
+        values = {}
+        for p, k in op.params.items():
+            own = self.world.own(k, role)
+            if own is None or k in skip:
+                return None
+            values[p] = own.pk
+        return op.url(values)
 
     def harvest(self, page_ops: list[Op]) -> None:
         """Collect realistic POST bodies: the forms the owners themselves are shown."""
@@ -426,23 +424,19 @@ class Prober:
             for op in page_ops:
                 if op.writes:
                     continue
-                values = {}
-                for p, k in op.params.items():
-                    own = self.world.own(k, role)
-                    if own is None or k in CAPABILITY_KINDS:
-                        break
-                    values[p] = own.pk
-                else:
-                    response = self.clients[role.name].get(op.url(values))
-                    if response.status_code != 200:
+                url = self._own_url(op, role, skip=CAPABILITY_KINDS)
+                if url is None:
+                    continue
+                response = self.clients[role.name].get(url)
+                if response.status_code != 200:
+                    continue
+                for form in page_forms(response.content):
+                    if form["method"] != "post":
                         continue
-                    for form in page_forms(response.content):
-                        if form["method"] != "post":
-                            continue
-                        template = _template_of(form["action"] or op.url(values), page_ops)
-                        if template and template not in self.templates:
-                            body = {k: (v or "CNRYWRITE probe") for k, v in form["fields"].items()}
-                            self.templates[template] = body
+                    template = _template_of(form["action"] or url, page_ops)
+                    if template and template not in self.templates:
+                        body = {k: (v or "CNRYWRITE probe") for k, v in form["fields"].items()}
+                        self.templates[template] = body
 
 
 def _diff(got: tuple[int, bytes], want: tuple[int, bytes]) -> str:
