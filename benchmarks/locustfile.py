@@ -115,6 +115,19 @@ class ApiUser(HttpUser):
         except (ValueError, KeyError, TypeError):
             return []
 
+    # Both kinds of user search leads and read their notices (inherited by each).
+    @task(1)
+    def search(self) -> None:
+        self.client.get(
+            f"{API}/leads/search/",
+            params={"q": self.rng.choice(PHONE_KEYS)},
+            name=f"GET {API}/leads/search/?q=",
+        )
+
+    @task(1)
+    def notifications(self) -> None:
+        self.client.get(f"{API}/notifications/?limit=20", name=f"GET {API}/notifications/")
+
 
 class Officer(ApiUser):
     fixed_count = 50
@@ -240,20 +253,8 @@ class Officer(ApiUser):
             self.client.get(f"{API}/leads/{pk}/", name=f"GET {API}/leads/{{id}}/")
 
     @task(1)
-    def search(self) -> None:
-        self.client.get(
-            f"{API}/leads/search/",
-            params={"q": self.rng.choice(PHONE_KEYS)},
-            name=f"GET {API}/leads/search/?q=",
-        )
-
-    @task(1)
     def matches(self) -> None:
         self.client.get(f"{API}/ip-matches/?limit=50", name=f"GET {API}/ip-matches/")
-
-    @task(1)
-    def notifications(self) -> None:
-        self.client.get(f"{API}/notifications/?limit=20", name=f"GET {API}/notifications/")
 
 
 class Analyst(ApiUser):
@@ -355,15 +356,3 @@ class Analyst(ApiUser):
         if ids:
             pk = self.rng.choice(ids)
             self.client.get(f"{API}/ip-matches/{pk}/", name=f"GET {API}/ip-matches/{{id}}/")
-
-    @task(1)
-    def search(self) -> None:
-        self.client.get(
-            f"{API}/leads/search/",
-            params={"q": self.rng.choice(PHONE_KEYS)},
-            name=f"GET {API}/leads/search/?q=",
-        )
-
-    @task(1)
-    def notifications(self) -> None:
-        self.client.get(f"{API}/notifications/?limit=20", name=f"GET {API}/notifications/")

@@ -44,3 +44,16 @@ def make_lead(
 
 
 KBANK = {"bank": "KBank", "account_number": "123-4-56789-0", "holder_name": "Somchai"}
+
+
+def bank_lead(user, account: str, *, description: str, police: bool = False, **kwargs):
+    """A KBank account lead, owner-only unless `police`."""
+    fields = {"bank": "KBank", "account_number": account}
+    return make_lead(
+        user,
+        kind=LeadKind.BANK_ACCOUNT,
+        fields=fields,
+        police=police,
+        description=description,
+        **kwargs,
+    )

@@ -25,6 +25,7 @@ from indicators import services as ip_services
 from indicators.models import Compound, IPReport, Match, NetworkEvidence, UploadJob, WarnListEntry
 from sharing.choices import TLP
 from sharing.services import audience_set
+from tests.cases.factories import bank_lead
 from tests.embassies.factories import DelegationFactory, UserFactory, WorkspaceFactory
 from victims import services as victim_services
 from victims.models import VictimRecord
@@ -386,14 +387,12 @@ def build(cast: dict[str, User], run_on_commit) -> World:
 
     # An access request from delta for bravo's owner-only lead (same account as delta's own).
     target = leads_by_owner["bravo"][0]
-    via = case_services.lead_create(
-        actor=dave,
-        kind="bank_account",
-        fields={"bank": "KBank", "account_number": target.key.split(":")[-1]},
+    via = bank_lead(
+        dave,
+        target.key.split(":")[-1],
+        description=canary("lead"),
         reliability="C",
         grade="3",
-        description=canary("lead"),
-        police_access=False,
     )
     add(Obj("lead", via.pk, owner="delta", canary=via.description))
     c = canary("access")
@@ -457,15 +456,7 @@ def add_hidden_records(cast: dict[str, User], owner: str, run_on_commit) -> list
             police_access=False,
             shared_with_all=False,
         )
-        lead = case_services.lead_create(
-            actor=actor,
-            kind="bank_account",
-            fields={"bank": "KBank", "account_number": "9876543210"},
-            reliability="B",
-            grade="2",
-            description=canaries[1],
-            police_access=False,
-        )
+        lead = bank_lead(actor, "9876543210", description=canaries[1])
         case_services.freeze_request_raise(actor=actor, lead=lead, bank_reference="hidden")
         victim_services.victim_create(
             actor=actor, given_name=canaries[2], passport_number="PX7777777", police_access=False

@@ -20,6 +20,7 @@ from indicators import services as ip_services
 from indicators.models import IPReport, Match
 from sharing.choices import TLP
 from sharing.services import audience_set
+from tests.cases.factories import bank_lead
 from tests.embassies.factories import UserFactory
 from victims import services as victim_services
 
@@ -110,24 +111,8 @@ def build(*, alice, alpha_admin, bob, analyst, platform_admin, run_on_commit) ->
     case_services.case_victim_add(actor=analyst, case=case, victim_id=record.pk)
 
     # An access request to alpha: bob reports the account of alpha's owner-only lead.
-    hidden = case_services.lead_create(
-        actor=alice,
-        kind="bank_account",
-        fields={"bank": "KBank", "account_number": "999-9-99999-9"},
-        reliability="B",
-        grade="2",
-        description="owner only",
-        police_access=False,
-    )
-    via = case_services.lead_create(
-        actor=bob,
-        kind="bank_account",
-        fields={"bank": "KBank", "account_number": "999-9-99999-9"},
-        reliability="C",
-        grade="3",
-        description="ours too",
-        police_access=False,
-    )
+    hidden = bank_lead(alice, "999-9-99999-9", description="owner only")
+    via = bank_lead(bob, "999-9-99999-9", description="ours too", reliability="C", grade="3")
     case_services.access_request_create(actor=bob, via_lead=via, note="please")
     access = AccessRequest.objects.get(lead=hidden)
 
