@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_countries",
     "csp",
+    "django_htmx",
     "embassies",
     "sharing",
     "indicators",
@@ -94,6 +95,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # request.htmx: a view answers a fragment to htmx and the whole page to everyone else.
+    "django_htmx.middleware.HtmxMiddleware",
     "embassies.middleware.SessionLifetimeMiddleware",
     "embassies.middleware.RequireTwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
