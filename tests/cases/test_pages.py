@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from cases import services
 from cases.models import AccessRequest, Lead
+from tests.csp import inline_code
 from tests.oracle import fingerprint
-from tests.security.test_csp import inline_code
 
 from .factories import KBANK, make_lead
 

@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from tests.csp import inline_code
 from tests.oracle import fingerprint
-from tests.security.test_csp import inline_code
 from victims import audit, services
 from victims.choices import AccessAction, VictimStatus
 from victims.models import AccessEvent, VictimRecord
