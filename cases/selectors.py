@@ -34,7 +34,7 @@ from .models import (
 )
 from .models import Case as CaseRecord
 from .normalise import query_keys
-from .querysets import LeadQuerySet
+from .querysets import REVIEW_STATUSES, LeadQuerySet
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -128,17 +128,17 @@ def lead_search(
     )
 
 
-def review_queue(*, user: User) -> QuerySet[Lead]:
-    """Leads waiting on police (new, under review, actionable), oldest first. Analysts only."""
+def review_queue(*, user: User, status: str = "") -> QuerySet[Lead]:
+    """Leads waiting on police (new, under review, actionable), oldest first. Analysts only.
+
+    `status` narrows to one of those (the dashboard links to each); another value is ignored.
+    """
     if not is_police_analyst(user):
         return Lead.objects.none()
-    return (
-        Lead.objects.visible_to(user)
-        .filter(police_access=True)
-        .in_review()
-        .for_list()
-        .order_by("created_at", "id")
-    )
+    qs = Lead.objects.visible_to(user).filter(police_access=True).in_review()
+    if status in REVIEW_STATUSES:
+        qs = qs.filter(status=status)
+    return qs.for_list().order_by("created_at", "id")
 
 
 def lead_get(*, user: User, lead_id: object) -> Lead:
@@ -234,11 +234,16 @@ def freeze_list(*, user: User, now: datetime | None = None) -> QuerySet[FreezeRe
     )
 
 
-def freeze_queue(*, user: User, now: datetime | None = None) -> QuerySet[FreezeRequest]:
-    """The analysts' queue: open and frozen requests, overdue first."""
+def freeze_queue(
+    *, user: User, now: datetime | None = None, overdue: bool = False
+) -> QuerySet[FreezeRequest]:
+    """The analysts' queue: open and frozen requests, overdue first (`overdue`: only those)."""
     if not is_police_analyst(user):
         return FreezeRequest.objects.none()
-    return freeze_list(user=user, now=now).filter(state__in=[*FREEZE_OPEN_STATES, "frozen"])
+    qs = freeze_list(user=user, now=now).filter(state__in=[*FREEZE_OPEN_STATES, "frozen"])
+    if overdue:
+        qs = qs.filter(state__in=FREEZE_OPEN_STATES, reported_at__lt=overdue_cutoff(now))
+    return qs
 
 
 def freeze_get(*, user: User, freeze_id: int | str, now: datetime | None = None) -> FreezeRequest:
@@ -290,11 +295,13 @@ def freeze_clock(freeze: FreezeRequest, *, now: datetime | None = None) -> Clock
 
 
 def case_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[CaseRecord]:
-    """Cases in the user's audience, newest first."""
+    """Cases in the user's audience, newest first; `status`, and `mine` (I am the lead analyst)."""
     filters = filters or {}
     qs = CaseRecord.objects.visible_to(user).select_related("lead_analyst", "workspace__delegation")
     if filters.get("status"):
         qs = qs.filter(status=filters["status"])
+    if filters.get("mine"):
+        qs = qs.filter(lead_analyst=user)
     return qs
 
 

@@ -20,7 +20,7 @@ from sharing.api import audience_kwargs
 from sharing.selectors import NOT_FOUND_MESSAGE
 
 from . import selectors, services
-from .choices import LeadKind, LeadStatus
+from .choices import CaseStatus, LeadKind, LeadStatus
 from .forms import (
     AssignForm,
     CaseLinkForm,
@@ -38,6 +38,7 @@ from .forms import (
 )
 from .pagination import CappedPaginator
 from .permissions import can_request_freeze, can_submit
+from .querysets import REVIEW_STATUSES
 
 PAGE_SIZE = 50
 
@@ -302,12 +303,21 @@ def lead_link_case(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 # --- analysts' queues ----------------------------------------------------------------------
 
 
+def review_status_choices() -> list[tuple[str, str]]:
+    return [(str(s.value), str(s.label)) for s in REVIEW_STATUSES]
+
+
 @login_required
 def review_queue(request: AuthedHttpRequest) -> HttpResponse:
     if not is_police_analyst(request.user):
         raise PermissionDenied
-    qs = selectors.as_rows(selectors.review_queue(user=request.user))
-    return render(request, "cases/review_queue.html", {"page": _page(request, qs)})
+    status = request.GET.get("status", "")
+    qs = selectors.as_rows(selectors.review_queue(user=request.user, status=status))
+    return render(
+        request,
+        "cases/review_queue.html",
+        {"page": _page(request, qs), "status": status, "statuses": review_status_choices()},
+    )
 
 
 @login_required
@@ -316,9 +326,14 @@ def freeze_queue(request: AuthedHttpRequest) -> HttpResponse:
     if not is_police_analyst(request.user):
         raise PermissionDenied
     now = timezone.now()
-    page = _page(request, selectors.freeze_queue(user=request.user, now=now))
+    overdue = request.GET.get("overdue") == "1"
+    page = _page(request, selectors.freeze_queue(user=request.user, now=now, overdue=overdue))
     rows = [(f, selectors.freeze_clock(f, now=now)) for f in page.object_list]
-    return render(request, "cases/freeze_queue.html", {"page": page, "rows": rows, "now": now})
+    return render(
+        request,
+        "cases/freeze_queue.html",
+        {"page": page, "rows": rows, "now": now, "overdue_only": overdue},
+    )
 
 
 @login_required
@@ -361,8 +376,12 @@ def freeze_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def case_list(request: AuthedHttpRequest) -> HttpResponse:
-    qs = selectors.case_list(user=request.user)
-    return render(request, "cases/case_list.html", {"page": _page(request, qs)})
+    mine = request.GET.get("mine") == "1"
+    status = request.GET.get("status", "")
+    qs = selectors.case_list(
+        user=request.user, filters={"mine": mine, "status": status if status in CaseStatus else ""}
+    )
+    return render(request, "cases/case_list.html", {"page": _page(request, qs), "mine": mine})
 
 
 @login_required

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -7,10 +8,23 @@ from django.views import defaults
 from embassies.permissions import role_of
 from embassies.types import AuthedHttpRequest
 
+from .dashboards import dashboard_for
+
 
 @login_required
 def home(request: AuthedHttpRequest) -> HttpResponse:
-    return render(request, "home.html", {"role": role_of(request.user)})
+    """The role's dashboard: what waits for this person, counted within their audience."""
+    dashboard = dashboard_for(user=request.user, session=request.session)
+    return render(
+        request,
+        "home.html",
+        {
+            "role": role_of(request.user),
+            "dashboard": dashboard,
+            "overdue_minutes": settings.FREEZE_OVERDUE_MINUTES,
+            "overdue_seconds": settings.FREEZE_OVERDUE_MINUTES * 60,
+        },
+    )
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

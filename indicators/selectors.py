@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from django.db.models import Count, Model, Prefetch, Q, QuerySet
@@ -80,14 +81,26 @@ def report_correlation(*, user: User, report: IPReport) -> Correlation:
 
 
 def match_list(
-    *, user: User, compound_id: int | None = None, include_withdrawn: bool = False
+    *,
+    user: User,
+    compound_id: int | None = None,
+    include_withdrawn: bool = False,
+    since: datetime | None = None,
+    mine: bool = False,
 ) -> QuerySet[Match]:
-    """Matches of reports in the user's audience (one subquery over `visible_to`)."""
+    """Matches of reports in the user's audience (one subquery over `visible_to`).
+
+    `since`: found at or after that moment; `mine`: of the user's workspace's own reports.
+    """
     qs = Match.objects.visible_to(user).select_related("compound", "report__workspace__delegation")
     if not include_withdrawn:
         qs = qs.active()
     if compound_id is not None:
         qs = qs.filter(compound_id=compound_id)
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    if mine:
+        qs = qs.filter(report__workspace_id=user.workspace_id or 0)
     return qs
 
 

@@ -9,6 +9,8 @@ JavaScript, nothing for the CSP to allow) until the per-row results are there.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,6 +18,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -209,12 +213,32 @@ def match_detail(request: AuthedHttpRequest, match_id: int) -> HttpResponse:
 @login_required
 def match_list(request: AuthedHttpRequest) -> HttpResponse:
     include_withdrawn = request.GET.get("withdrawn") == "1"
-    qs = selectors.match_list(user=request.user, include_withdrawn=include_withdrawn)
+    since = _since(request.GET.get("since", ""))
+    mine = request.GET.get("mine") == "1"
+    qs = selectors.match_list(
+        user=request.user, include_withdrawn=include_withdrawn, since=since, mine=mine
+    )
     return render(
         request,
         "indicators/match_list.html",
-        {"page": _page(request, qs), "include_withdrawn": include_withdrawn},
+        {
+            "page": _page(request, qs),
+            "include_withdrawn": include_withdrawn,
+            "since": since,
+            "mine": mine,
+        },
     )
+
+
+def _since(text: str) -> datetime | None:
+    """The `since` of a link (the dashboard's "new since your last sign-in"); junk is ignored."""
+    try:
+        moment = parse_datetime(text[:40].replace(" ", "+"))  # a "+" in a query reads as " "
+    except ValueError:
+        return None
+    if moment is not None and timezone.is_naive(moment):
+        return timezone.make_aware(moment)
+    return moment
 
 
 # --- catalogue -----------------------------------------------------------------------------

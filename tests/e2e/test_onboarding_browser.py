@@ -57,7 +57,7 @@ def test_onboarding_in_a_browser(live_server, browser, settings):
     assert "/accounts/verify/" in browser.current_url
     _fill(browser, "code", code_for(admin))
     _submit(browser)
-    assert "Welcome" in browser.page_source
+    assert "Dashboard" in browser.find_element(By.TAG_NAME, "h1").text
 
     _open_user_menu(browser)
     _click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Delegations"))

@@ -20,7 +20,7 @@ def test_signed_in_pages_in_thai(alice, as_user):
     browser = as_user(alice)
     browser.post(reverse("set_language"), {"language": "th", "next": "/"})
     body = browser.get(reverse("home")).content.decode()
-    assert "ยินดีต้อนรับ" in body and "ออกจากระบบ" in body  # "Welcome", "Sign out"
+    assert "แดชบอร์ด" in body and "ออกจากระบบ" in body  # "Dashboard", "Sign out"
 
 
 def test_stylesheet_is_served_locally(client):
