@@ -361,8 +361,10 @@ def freeze_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def case_list(request: AuthedHttpRequest) -> HttpResponse:
-    qs = selectors.case_list(user=request.user)
-    return render(request, "cases/case_list.html", {"page": _page(request, qs)})
+    """Cases in the user's audience; `?q=` finds one by number (CASE-000123) or title words."""
+    q = request.GET.get("q", "").strip()[:200]
+    qs = selectors.case_list(user=request.user, filters={"q": q})
+    return render(request, "cases/case_list.html", {"page": _page(request, qs), "q": q})
 
 
 @login_required
