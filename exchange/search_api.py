@@ -42,8 +42,9 @@ class SearchQuerySerializer(serializers.Serializer):
 
 
 class SearchHitSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(
-        choices=["ip_report", "compound", "lead", "case", "victim"], read_only=True
+    # Plain strings, not enums: another "kind" enum in the schema would collide in name.
+    kind = serializers.CharField(
+        read_only=True, help_text="ip_report, compound, lead, case or victim."
     )
     id = serializers.IntegerField(read_only=True)
     label = serializers.CharField(read_only=True)
@@ -54,8 +55,8 @@ class SearchHitSerializer(serializers.Serializer):
 
 
 class SearchGroupSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(
-        choices=["ip_reports", "compounds", "leads", "cases", "victims"], read_only=True
+    kind = serializers.CharField(
+        read_only=True, help_text="ip_reports, compounds, leads, cases or victims."
     )
     label = serializers.CharField(read_only=True)
     results = SearchHitSerializer(many=True, read_only=True, source="hits")
