@@ -226,11 +226,11 @@ def _handle(text: str) -> list[Reading]:
         name = match.group("handle").lstrip("@").casefold()
         return [Reading(HANDLE, name, f"{platform}:{name}" if platform else "")]
     if match := _HANDLE_PLATFORM.match(text):
-        platform = normalise.PLATFORM_INDEX.get(match.group("platform").casefold())
-        if platform:
+        named = normalise.PLATFORM_INDEX.get(match.group("platform").casefold())
+        if named:
             try:
                 key, details = normalise.handle(
-                    {"platform": platform, "handle": match.group("handle")}
+                    {"platform": named, "handle": match.group("handle")}
                 )
             except ValueError:
                 return []

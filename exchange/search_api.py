@@ -47,7 +47,8 @@ class SearchHitSerializer(serializers.Serializer):
         read_only=True, help_text="ip_report, compound, lead, case or victim."
     )
     id = serializers.IntegerField(read_only=True)
-    label = serializers.CharField(read_only=True)
+    # The metaclass moves declared fields out of the class: this never shadows Field.label.
+    label = serializers.CharField(read_only=True)  # type: ignore[assignment]
     url = serializers.CharField(read_only=True, help_text="The record's page.")
     tlp = serializers.CharField(read_only=True, help_text="Empty for catalogue compounds.")
     owner = serializers.CharField(read_only=True, help_text="The owner delegation's workspace.")
@@ -58,7 +59,8 @@ class SearchGroupSerializer(serializers.Serializer):
     kind = serializers.CharField(
         read_only=True, help_text="ip_reports, compounds, leads, cases or victims."
     )
-    label = serializers.CharField(read_only=True)
+    # The metaclass moves declared fields out of the class: this never shadows Field.label.
+    label = serializers.CharField(read_only=True)  # type: ignore[assignment]
     results = SearchHitSerializer(many=True, read_only=True, source="hits")
     more = serializers.BooleanField(
         read_only=True, help_text="More hits you may see than are listed here."
