@@ -27,6 +27,7 @@ from .choices import (
     SourceReliability,
 )
 from .querysets import LeadManager
+from .search_terms import case_reference
 
 
 def victim_reference(victim_id: int) -> str:
@@ -60,6 +61,9 @@ class Lead(SharedRecord):
     kind = models.CharField(_("kind"), max_length=20, choices=LeadKind.choices)
     raw = models.JSONField(_("as entered"), default=dict)
     key = models.CharField(_("normalised value"), max_length=320)
+    # The key without its qualifier (normalise.bare_key): an account number without its bank,
+    # a handle without its platform, a wallet address without its chain.
+    bare_key = models.CharField(max_length=130, blank=True, default="", editable=False)
     value = models.CharField(_("value"), max_length=400, help_text=_("For display."))
     details = models.JSONField(_("details"), default=dict, blank=True)
     reliability = models.CharField(
@@ -102,6 +106,12 @@ class Lead(SharedRecord):
             models.Index(fields=["-created_at", "-id"], name="cases_lead_new"),
             # Search and correlation: the same normalised value, in any workspace.
             models.Index(fields=["kind", "key"], name="cases_lead_kind_key"),
+            # Search by a bare value ("1234567890" in every bank, "@name" on every platform).
+            models.Index(
+                fields=["bare_key", "kind"],
+                name="cases_lead_bare_key",
+                condition=~Q(bare_key=""),
+            ),
             # "My workspace's leads" filtered by a value (search within the owner's list).
             models.Index(fields=["workspace", "key"], name="cases_lead_ws_key"),
             # The review queue: open leads shared with police, oldest first.
@@ -249,6 +259,11 @@ class Case(SharedRecord):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def reference(self) -> str:
+        """The case number people quote and search for (CASE-000123), from the id."""
+        return case_reference(self.pk) if self.pk else "CASE-new"
 
 
 class CaseLead(models.Model):

@@ -517,8 +517,8 @@ PLATFORMS = {
     "signal": ("signal",),
     "zalo": ("zalo",),
 }
-_PLATFORM_INDEX = {alias: name for name, aliases in PLATFORMS.items() for alias in aliases}
-_PROFILE_URL = re.compile(
+PLATFORM_INDEX = {alias: name for name, aliases in PLATFORMS.items() for alias in aliases}
+PROFILE_URL = re.compile(
     r"^(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me|facebook\.com|fb\.com|instagram\.com|"
     r"tiktok\.com|x\.com|twitter\.com|line\.me/ti/p)/+(?:@)?(?P<handle>[^/?#]+)",
     re.IGNORECASE,
@@ -529,12 +529,12 @@ def handle(fields: Mapping[str, object]) -> tuple[str, dict]:
     """A platform and a handle, lower-case, without `@` or the profile URL around it."""
     platform_raw = _text(fields, "platform").casefold()
     value = _text(fields, "handle")
-    platform = _PLATFORM_INDEX.get(platform_raw)
+    platform = PLATFORM_INDEX.get(platform_raw)
     if platform is None:
         platform = re.sub(r"[^a-z0-9]+", "-", platform_raw).strip("-")
         if not platform:
             raise LeadValueError("platform", "Name the platform (Telegram, LINE, WhatsApp, ...).")
-    match = _PROFILE_URL.match(value)
+    match = PROFILE_URL.match(value)
     if match:
         value = match.group("handle")
     value = value.lstrip("@").strip().casefold()
@@ -665,6 +665,17 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     "person": ("names", "aliases", "nationality", "date_of_birth", "role"),
     "ip": ("address",),
 }
+
+
+def bare_key(kind: str, details: Mapping[str, object]) -> str:
+    """The value without what qualifies it (the bank, the platform, the chain), as a search
+    typed without that qualifier matches it: an account number, a handle, a wallet address.
+    Empty for the kinds whose key is already bare (phone, domain, IP) or not a value (person).
+    """
+    field = {"bank_account": "account_number", "handle": "handle", "crypto_wallet": "address"}
+    name = field.get(kind)
+    value = details.get(name, "") if name else ""
+    return value[:130] if isinstance(value, str) else ""
 
 
 def normalise(kind: str, fields: Mapping[str, object]) -> tuple[str, dict]:

@@ -19,6 +19,7 @@ from indicators.models import IPReport
 from sharing.selectors import NOT_FOUND_MESSAGE, Correlation, correlation_for, record_get
 from victims import selectors as victim_selectors
 
+from . import search_terms
 from .choices import FREEZE_OPEN_STATES, AccessRequestState, LeadKind
 from .models import (
     AccessRequest,
@@ -85,18 +86,69 @@ def as_rows(qs: QuerySet[Lead]) -> QuerySet[Lead]:
 
 
 def value_match(query: str, kind: str | None) -> Q:
-    """Exact matches on the normalised key (an index lookup), never a scan of values."""
-    pairs = query_keys(query, kind)
-    if not pairs:
-        return Q(pk__in=[])
+    """Exact matches on the normalised key (an index lookup), never a scan of values.
+
+    The query is read in the kind's own shape ("KBank 123-4-56789-0") and, as the global
+    search reads it, as a bare value: `1234567890` finds that account number in every bank,
+    `@name` that handle on every platform (the `bare_key` index).
+    """
     condition = Q(pk__in=[])
-    for pair_kind, key in pairs:
+    for pair_kind, key in query_keys(query, kind):
         if pair_kind == LeadKind.PERSON:
             # A name search also finds the same name with any date of birth.
             condition |= Q(kind=pair_kind, key__startswith=key)
         else:
             condition |= Q(kind=pair_kind, key=key)
+    for lead_kind, match in reading_matches(search_terms.recognise(query)):
+        if not kind or kind == lead_kind:
+            condition |= match
     return condition
+
+
+def reading_matches(readings: list[search_terms.Reading]) -> list[tuple[str, Q]]:
+    """(lead kind, condition) for each reading of a search that a lead's value can match.
+
+    Each condition is an equality on an index (`cases_lead_kind_key`, `cases_lead_bare_key`),
+    or, for a person's name, a prefix of the key, which starts with the name.
+    """
+    out: list[tuple[str, Q]] = []
+    for reading in readings:
+        value = reading.value
+        if reading.kind == search_terms.IP:
+            out.append((LeadKind.IP, Q(kind=LeadKind.IP, key=value)))
+        elif reading.kind == search_terms.PHONE:
+            out.append((LeadKind.PHONE, Q(kind=LeadKind.PHONE, key=value)))
+            # A WhatsApp or Signal handle is the phone number itself.
+            handles = [f"whatsapp:{value}", f"signal:{value}"]
+            out.append((LeadKind.HANDLE, Q(kind=LeadKind.HANDLE, key__in=handles)))
+        elif reading.kind == search_terms.ACCOUNT:
+            out.append((LeadKind.BANK_ACCOUNT, Q(kind=LeadKind.BANK_ACCOUNT, bare_key=value)))
+        elif reading.kind == search_terms.WALLET:
+            out.append((LeadKind.CRYPTO_WALLET, Q(kind=LeadKind.CRYPTO_WALLET, bare_key=value)))
+        elif reading.kind == search_terms.DOMAIN:
+            out.append((LeadKind.DOMAIN, Q(kind=LeadKind.DOMAIN, key=value)))
+        elif reading.kind == search_terms.HANDLE:
+            match = (
+                Q(kind=LeadKind.HANDLE, key=reading.key)
+                if reading.key
+                else Q(kind=LeadKind.HANDLE, bare_key=value)
+            )
+            out.append((LeadKind.HANDLE, match))
+        elif reading.kind == search_terms.NAME:
+            out.append((LeadKind.PERSON, Q(kind=LeadKind.PERSON, key__startswith=value)))
+    return out
+
+
+def lead_search_readings(*, user: User, readings: list[search_terms.Reading]) -> QuerySet[Lead]:
+    """The global search's leads: those whose value matches a reading, newest first, in the
+    user's audience; none when no reading is a lead's kind of value."""
+    matches = reading_matches(readings)
+    if not matches:
+        return Lead.objects.none()
+    condition = Q(pk__in=[])
+    for _kind, match in matches:
+        condition |= match
+    return as_rows(Lead.objects.visible_to(user).for_list().filter(condition))
 
 
 def leads_none() -> QuerySet[Lead]:
@@ -295,14 +347,35 @@ def freeze_clock(freeze: FreezeRequest, *, now: datetime | None = None) -> Clock
 
 
 def case_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[CaseRecord]:
-    """Cases in the user's audience, newest first; `status`, and `mine` (I am the lead analyst)."""
+    """Cases in the user's audience, newest first; `status`; `mine` (I am the lead analyst);
+    `q` finds a case by its number (CASE-000123) or words in its title."""
     filters = filters or {}
     qs = CaseRecord.objects.visible_to(user).select_related("lead_analyst", "workspace__delegation")
     if filters.get("status"):
         qs = qs.filter(status=filters["status"])
     if filters.get("mine"):
         qs = qs.filter(lead_analyst=user)
+    if filters.get("q"):
+        readings = search_terms.recognise(filters["q"])
+        numbers = [int(r.value) for r in readings if r.kind == search_terms.CASE_REF]
+        words = next((r.value for r in readings if r.kind == search_terms.TEXT), "")
+        qs = qs.filter(case_match(numbers=numbers, words=words))
     return qs
+
+
+def case_match(*, numbers: list[int], words: str) -> Q:
+    """Cases by number, or by words in the title (cases are few: a scan of the audience's)."""
+    condition = Q(pk__in=[n for n in numbers if n < 2**63])
+    if len(words) >= 2:
+        condition |= Q(title__icontains=words)
+    return condition
+
+
+def case_search(*, user: User, readings: list[search_terms.Reading]) -> QuerySet[CaseRecord]:
+    """The global search's cases: by number or title words, in the user's audience."""
+    numbers = [int(r.value) for r in readings if r.kind == search_terms.CASE_REF]
+    words = next((r.value for r in readings if r.kind == search_terms.TEXT), "")
+    return case_list(user=user).filter(case_match(numbers=numbers, words=words))
 
 
 def case_get(*, user: User, case_id: object) -> CaseRecord:

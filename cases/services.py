@@ -51,7 +51,7 @@ from .models import (
     LeadComment,
     LeadEvent,
 )
-from .normalise import KIND_FIELDS, LeadValueError, normalise
+from .normalise import KIND_FIELDS, LeadValueError, bare_key, normalise
 from .permissions import (
     can_manage_case,
     can_request_freeze,
@@ -177,6 +177,7 @@ def lead_create(
         kind=kind,
         raw=raw,
         key=key,
+        bare_key=bare_key(kind, details),
         value=str(details.pop("display", key))[:400],
         details=details,
         reliability=reliability,

@@ -376,12 +376,17 @@ def freeze_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def case_list(request: AuthedHttpRequest) -> HttpResponse:
+    """Cases in the user's audience; `?q=` finds one by number (CASE-000123) or title words."""
+    q = request.GET.get("q", "").strip()[:200]
     mine = request.GET.get("mine") == "1"
     status = request.GET.get("status", "")
     qs = selectors.case_list(
-        user=request.user, filters={"mine": mine, "status": status if status in CaseStatus else ""}
+        user=request.user,
+        filters={"q": q, "mine": mine, "status": status if status in CaseStatus else ""},
     )
-    return render(request, "cases/case_list.html", {"page": _page(request, qs), "mine": mine})
+    return render(
+        request, "cases/case_list.html", {"page": _page(request, qs), "q": q, "mine": mine}
+    )
 
 
 @login_required

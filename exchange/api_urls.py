@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("cases.api.urls")),
     path("", include("victims.api.urls")),
     path("", include("exchange.stix_api")),
+    path("", include("exchange.search_api")),
 ]

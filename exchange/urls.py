@@ -8,6 +8,7 @@ handler404 = "exchange.views.page_not_found"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("search/", views.search, name="search"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("embassies.urls")),
     path("", include("sharing.urls")),

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from sharing.selectors import NOT_FOUND_MESSAGE, Correlation, correlation_for, record_get
 
-from .addresses import network_parse
+from .addresses import Network, network_parse
 from .choices import NetworkKind
 from .models import Compound, IPReport, Match, NetworkEvidence, UploadJob, WarnListEntry
 from .permissions import can_curate, can_view_catalogue
@@ -28,10 +28,18 @@ def _not_found() -> Http404:
 
 
 def report_list(
-    *, user: User, mine: bool = False, state: str = "", compound_id: int | None = None
+    *,
+    user: User,
+    mine: bool = False,
+    state: str = "",
+    compound_id: int | None = None,
+    q: str = "",
 ) -> QuerySet[IPReport]:
-    """Reports the user may see, newest first; `mine` narrows to the user's workspace."""
+    """Reports the user may see, newest first; `mine` narrows to the user's workspace, `q`
+    to one address or the addresses within a prefix (nothing for text that is neither)."""
     qs = IPReport.objects.visible_to(user).select_related("workspace__delegation")
+    if q:
+        qs = qs.filter(address_within(q))
     if mine:
         qs = qs.filter(workspace_id=user.workspace_id or 0)
     qs = qs.in_state(state)
@@ -39,6 +47,60 @@ def report_list(
         qs = qs.filter(matches__compound_id=compound_id, matches__withdrawn_at__isnull=True)
         qs = qs.distinct()
     return qs
+
+
+def network_of(text: str) -> Network | None:
+    """An address (as a one-address prefix) or a CIDR prefix, normalised; None if neither."""
+    text = (text or "").strip()
+    if not text or len(text) > 60 or "\x00" in text:
+        return None
+    try:
+        return network_parse(text.strip("[]"))
+    except ValueError:
+        return None
+
+
+def address_within(text: str) -> Q:
+    """Reports of this address, or of any address inside this prefix: a range on the key
+    index (`ind_report_key`), never a scan; no report for text that is no address."""
+    net = network_of(text)
+    if net is None:
+        return Q(pk__in=[])
+    if net.first == net.last:
+        return Q(address_key=net.first)
+    return Q(address_key__gte=net.first, address_key__lte=net.last)
+
+
+def report_search(*, user: User, network: str) -> QuerySet[IPReport]:
+    """The global search's IP reports: this address, or every address within this prefix,
+    among the reports the user may see, newest first."""
+    return report_list(user=user, q=network)
+
+
+def compound_search(*, user: User, text: str = "", network: str = "") -> list[Compound]:
+    """Catalogue compounds whose name or an alias contains `text`, or one of whose catalogued
+    prefixes overlaps `network` (an address or a prefix). The catalogue is no secret to its
+    readers, but it is read through `compound_list`, so only they find anything."""
+    base = compound_list(user=user)
+    condition = Q(pk__in=[])
+    folded = " ".join(text.split()).casefold()
+    if len(folded) >= 2:
+        # Aliases are a JSON list, matched here rather than as JSON text in SQL (escaped
+        # differently on each database); the catalogue is a few hundred rows at most.
+        ids = [
+            pk
+            for pk, name, aliases in base.values_list("pk", "name", "aliases")
+            if folded in name.casefold()
+            or any(isinstance(a, str) and folded in a.casefold() for a in aliases or [])
+        ]
+        condition |= Q(pk__in=ids)
+    net = network_of(network) if network else None
+    if net is not None:
+        evidence = NetworkEvidence.objects.filter(
+            kind=NetworkKind.PREFIX, first_key__lte=net.last, last_key__gte=net.first
+        )
+        condition |= Q(pk__in=evidence.values("compound_id"))
+    return list(base.filter(condition).order_by("name"))
 
 
 def report_get(*, user: User, report_id: object) -> IPReport:

@@ -10,6 +10,7 @@ JavaScript, nothing for the CSP to allow) until the per-row results are there.
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
@@ -80,7 +81,8 @@ def report_list(request: AuthedHttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     if state not in MatchState.values:
         state = ""
-    qs = selectors.report_list(user=request.user, mine=scope == "mine", state=state)
+    q = request.GET.get("q", "").strip()[:60]  # an address or a prefix: 49 characters at most
+    qs = selectors.report_list(user=request.user, mine=scope == "mine", state=state, q=q)
     page = _page(request, qs.prefetch_related(selectors.report_prefetch_matches()))
     return render(
         request,
@@ -89,6 +91,8 @@ def report_list(request: AuthedHttpRequest) -> HttpResponse:
             "page": page,
             "scope": scope,
             "state": state,
+            "q": q,
+            "q_param": quote(q, safe=""),
             "states": MatchState.choices,
             "can_submit": can_submit(request.user),
             **_attribution(),

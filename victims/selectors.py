@@ -6,13 +6,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 
 from sharing.selectors import record_get
 
 from .crypto import lookup_hash
-from .models import AccessEvent, Screening, VictimEvent, VictimRecord
+from .models import IDENTITY_FIELDS, AccessEvent, Screening, VictimEvent, VictimRecord
 from .permissions import can_read_access_log, can_use_police_view
 from .querysets import VictimRecordQuerySet
 
@@ -62,6 +62,21 @@ def victim_search_passport(*, user: User, number: str) -> VictimRecordQuerySet[V
     if not digest:
         return VictimRecord.objects.none()
     return victim_list(user=user).filter(passport_hash=digest)
+
+
+def victim_search(
+    *, user: User, record_ids: Sequence[int] = (), passport: str = ""
+) -> VictimRecordQuerySet[VictimRecord]:
+    """The global search's victim records: by record number (VR-000123, the id) or by exact
+    passport number through the keyed hash, in the viewer's audience. The caller writes each
+    hit to the access log, as the passport search page does."""
+    condition = Q(pk__in=[pk for pk in record_ids if 0 < pk < 2**63])
+    digest = lookup_hash(passport) if passport else ""
+    if digest:
+        condition |= Q(passport_hash=digest)
+    # A hit shows the reference, owner, status, TLP and compound: the encrypted identity is
+    # not even loaded (and, being encrypted, names cannot be searched).
+    return victim_list(user=user).filter(condition).defer(*IDENTITY_FIELDS, "lawful_basis_note")
 
 
 @dataclass(frozen=True)

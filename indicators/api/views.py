@@ -57,6 +57,7 @@ class IPReportListCreateApi(ListAPIView):
                 user=cast(User, self.request.user),
                 mine=params.get("mine") in ("1", "true", "yes"),
                 state=state if state in MatchState.values else "",
+                q=params.get("q", "")[:60],
             )
         )
 
@@ -65,6 +66,11 @@ class IPReportListCreateApi(ListAPIView):
         parameters=[
             OpenApiParameter("mine", OpenApiTypes.BOOL, description="Only my workspace's reports."),
             OpenApiParameter("state", OpenApiTypes.STR, enum=MatchState.values),
+            OpenApiParameter(
+                "q",
+                OpenApiTypes.STR,
+                description="One address (exact) or a CIDR prefix (every address within it).",
+            ),
         ]
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -343,7 +343,12 @@ def build(cast: dict[str, User], run_on_commit) -> World:
                 "victim",
                 record.pk,
                 canary=c,
-                search=((passport, "PX9999999"), (c, "CNRYNOBODY0000Q")),
+                search=(
+                    (passport, "PX9999999"),
+                    (c, "CNRYNOBODY0000Q"),
+                    # The global search finds a record by its number (VR-000123).
+                    (record.reference, f"VR-{MISSING_ID}"),
+                ),
                 **shape,
             )
         )
@@ -373,6 +378,8 @@ def build(cast: dict[str, User], run_on_commit) -> World:
             police=True,
             named=frozenset({named_slug} - {""}),
             canary=c,
+            # The global search and the case list find a case by number or title words.
+            search=((case.reference, f"CASE-{MISSING_ID}"), (c, "CNRYNOBODY0000Q")),
         )
         add(cobj)
         task = case_services.case_task_add(actor=analyst, case=case, title=canary("task"))
