@@ -223,6 +223,12 @@ class Invitation(models.Model):
             return InvitationState.EXPIRED
         return InvitationState.PENDING
 
+    def get_state_display(self) -> str:
+        """The invitation's state in words ("Pending"), for pages."""
+        from .choices import InvitationState
+
+        return str(InvitationState(self.state()).label)
+
 
 class MembershipEvent(models.Model):
     """Append-only history of who joined, changed role or left a workspace, and who did it."""

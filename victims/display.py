@@ -29,7 +29,8 @@ _AUDIENCE = re.compile(
 _LAWFUL_BASIS = "no consent; lawful basis: "
 
 
-def _label(choices: type, value: str) -> str:
+def choice_label(choices: type, value: str) -> str:
+    """The label of `value` among `choices`, or the value itself when it is not one."""
     try:
         return str(choices(value).label)
     except ValueError:
@@ -39,7 +40,7 @@ def _label(choices: type, value: str) -> str:
 def audience_words(*, tlp: str, police: bool, everyone: bool, named: int) -> str:
     """Who a record is shared with, as a sentence: 'Shared with police and 1 named delegation,
     TLP:AMBER+STRICT'."""
-    marking = _label(TLP, tlp)
+    marking = choice_label(TLP, tlp)
     if everyone and police:
         return _("Shared with police and all delegations, %(tlp)s") % {"tlp": marking}
     if everyone:
@@ -87,12 +88,12 @@ def detail_words(detail: str) -> str:
             named=int(match["n"]),
         )
     if detail.startswith("→ "):
-        status = _label(VictimStatus, detail.removeprefix("→ ").strip())
+        status = choice_label(VictimStatus, detail.removeprefix("→ ").strip())
         return _("Status changed to %(status)s") % {"status": status}
     if detail.startswith("edited: "):
         return _("Changed: %(fields)s") % {"fields": field_names(detail.removeprefix("edited: "))}
     if detail.startswith(_LAWFUL_BASIS):
-        basis = _label(LawfulBasis, detail.removeprefix(_LAWFUL_BASIS).strip())
+        basis = choice_label(LawfulBasis, detail.removeprefix(_LAWFUL_BASIS).strip())
         return _("No consent; lawful basis: %(basis)s") % {"basis": basis}
     fixed = {
         "created": _("Record opened"),

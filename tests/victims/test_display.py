@@ -93,3 +93,11 @@ def test_details_follow_the_reader_language():
         words = detail_words("→ rescued_or_released")
     assert thai != "Rescued or released", "the Thai catalogue translates the status"
     assert thai in words and "rescued_or_released" not in words
+
+
+def test_statistics_name_statuses_and_countries(as_user, alice, record):
+    page = as_user(alice).get(reverse("victims:stats"), HTTP_ACCEPT_LANGUAGE="en")
+    text = _visible_text(page.content.decode())
+    assert "Reported missing" in text and "reported_missing" not in text
+    assert "Philippines" in text
+    assert not KEYISH.search(text), KEYISH.search(text)

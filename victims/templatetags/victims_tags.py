@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django import template
+from django_countries import countries
 
 from victims import display
+from victims.choices import VictimStatus
 
 if TYPE_CHECKING:
     from victims.models import AccessEvent, VictimEvent
@@ -24,3 +26,15 @@ def access_detail(event: AccessEvent) -> str:
 def timeline_note(event: VictimEvent) -> str:
     """A timeline entry's note, in words where the system wrote it."""
     return display.timeline_note(event)
+
+
+@register.filter
+def victim_status_label(value: str) -> str:
+    """A status value (`rescued_or_released`) as its label, for rows of grouped counts."""
+    return display.choice_label(VictimStatus, value)
+
+
+@register.filter
+def country_name(code: str) -> str:
+    """An ISO country code as the country's name in the reader's language."""
+    return countries.name(code) or code if code else ""
