@@ -91,3 +91,30 @@ class AccessRequestState(models.TextChoices):
     PENDING = "pending", _("Pending")
     APPROVED = "approved", _("Approved")
     DECLINED = "declined", _("Declined")
+
+
+# The person roles of cases/normalise.py (which stays free of Django), in words.
+PERSON_ROLE_LABELS = {
+    "recruiter": _("Recruiter"),
+    "boss": _("Boss"),
+    "manager": _("Manager"),
+    "handler": _("Handler"),
+    "money_mule": _("Money mule"),
+    "trafficker": _("Trafficker"),
+    "guard": _("Guard"),
+    "other": _("Other"),
+}
+
+# The platforms of cases/normalise.py as their owners write them (brand names: not translated).
+PLATFORM_LABELS = {
+    "telegram": "Telegram",
+    "whatsapp": "WhatsApp",
+    "line": "LINE",
+    "wechat": "WeChat",
+    "facebook": "Facebook",
+    "instagram": "Instagram",
+    "tiktok": "TikTok",
+    "x": "X (Twitter)",
+    "signal": "Signal",
+    "zalo": "Zalo",
+}

@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from sharing.forms import AudienceFormMixin
 
 from .choices import (
+    PERSON_ROLE_LABELS,
+    PLATFORM_LABELS,
     CaseStatus,
     FreezeState,
     InformationGrade,
@@ -58,7 +60,9 @@ KIND_FORM_FIELDS: dict[str, dict[str, forms.Field]] = {
         "url": _text(_("Website or domain"), help_text=_("A URL or a domain name.")),
     },
     LeadKind.HANDLE: {
-        "platform": _text(_("Platform"), help_text=", ".join(PLATFORMS)),
+        "platform": _text(
+            _("Platform"), help_text=", ".join(PLATFORM_LABELS[p] for p in PLATFORMS)
+        ),
         "handle": _text(_("Handle"), help_text=_("@name or the profile link.")),
     },
     LeadKind.PERSON: {
@@ -67,7 +71,7 @@ KIND_FORM_FIELDS: dict[str, dict[str, forms.Field]] = {
         "nationality": _text(_("Nationality"), required=False, help_text=_("e.g. CN, MM, TH.")),
         "date_of_birth": _text(_("Date of birth"), required=False, help_text="YYYY-MM-DD"),
         "role": forms.ChoiceField(
-            label=_("Role"), choices=[(r, r.replace("_", " ")) for r in PERSON_ROLES]
+            label=_("Role"), choices=[(r, PERSON_ROLE_LABELS[r]) for r in PERSON_ROLES]
         ),
     },
     LeadKind.IP: {

@@ -127,6 +127,7 @@ class Lead(SharedRecord):
                 name="cases_lead_reviewer_not_submitter",
                 condition=Q(reviewer__isnull=True) | ~Q(reviewer=models.F("created_by")),
                 violation_error_message=_("The reviewer of a lead is never its submitter."),
+                violation_error_code="reviewer_is_submitter",
             ),
         ]
 
@@ -222,11 +223,13 @@ class FreezeRequest(models.Model):
                 condition=Q(state__in=FREEZE_ACTIVE_STATES),
                 name="cases_freeze_one_active",
                 violation_error_message=_("This account already has an open freeze request."),
+                violation_error_code="freeze_open",
             ),
             models.CheckConstraint(
                 name="cases_freeze_frozen_has_time",
                 condition=~Q(state=FreezeState.FROZEN) | Q(frozen_at__isnull=False),
                 violation_error_message=_("A frozen account needs its freeze time."),
+                violation_error_code="frozen_without_time",
             ),
         ]
 
@@ -279,7 +282,12 @@ class CaseLead(models.Model):
     class Meta:
         ordering = ["added_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["case", "lead"], name="cases_caselead_once"),
+            models.UniqueConstraint(
+                fields=["case", "lead"],
+                name="cases_caselead_once",
+                violation_error_message=_("This lead is already linked to the case."),
+                violation_error_code="lead_linked",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -301,7 +309,12 @@ class CaseReport(models.Model):
     class Meta:
         ordering = ["added_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["case", "report"], name="cases_casereport_once"),
+            models.UniqueConstraint(
+                fields=["case", "report"],
+                name="cases_casereport_once",
+                violation_error_message=_("This IP report is already linked to the case."),
+                violation_error_code="report_linked",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -327,7 +340,12 @@ class CaseVictim(models.Model):
     class Meta:
         ordering = ["added_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["case", "victim"], name="cases_casevictim_once"),
+            models.UniqueConstraint(
+                fields=["case", "victim"],
+                name="cases_casevictim_once",
+                violation_error_message=_("This victim record is already linked to the case."),
+                violation_error_code="victim_linked",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -448,6 +466,10 @@ class AccessRequest(models.Model):
                 fields=["lead", "requester_workspace"],
                 condition=Q(state=AccessRequestState.PENDING),
                 name="cases_access_one_pending",
+                violation_error_message=_(
+                    "Your delegation has already asked for access to this lead."
+                ),
+                violation_error_code="access_pending",
             ),
         ]
 

@@ -353,7 +353,7 @@ def freeze_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 hold_expires_at=data["hold_expires_at"],
             )
         except PermissionDenied as exc:
-            form.add_error(None, str(exc))
+            form.add_error(None, str(exc) or _("Not allowed."))
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:

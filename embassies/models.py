@@ -1,4 +1,7 @@
+from collections.abc import Collection
+
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -59,6 +62,7 @@ class User(AbstractUser):
                 name="embassies_user_analyst_has_workspace",
                 condition=models.Q(is_police_analyst=False) | models.Q(workspace__isnull=False),
                 violation_error_message=_("A police analyst belongs to the host police workspace."),
+                violation_error_code="analyst_needs_police_workspace",
             )
         ]
 
@@ -85,16 +89,38 @@ class Delegation(models.Model):
                 fields=["kind"],
                 condition=models.Q(kind=DelegationKind.HOST_POLICE),
                 name="embassies_delegation_one_host_police",
+                violation_error_message=_("There is already a host police delegation."),
+                violation_error_code="host_police_exists",
             ),
             # An embassy or agency needs its country; international organisations may have none.
             models.CheckConstraint(
                 name="embassies_delegation_country_required",
                 condition=models.Q(kind=DelegationKind.INTERNATIONAL_ORG) | ~models.Q(country=""),
+                violation_error_message=_(
+                    "Choose the country: only an international organisation may have none."
+                ),
+                violation_error_code="country_required",
             ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def validate_constraints(self, exclude: Collection[str] | None = None) -> None:
+        """The constraints' errors, with the missing country on the country field.
+
+        A CheckConstraint's error names no field, so a form would show it above the form;
+        the person onboarding a delegation should see it next to the country they left out.
+        """
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict({})
+            general = errors.pop(NON_FIELD_ERRORS, [])
+            for error in general:
+                field = "country" if error.code == "country_required" else NON_FIELD_ERRORS
+                errors.setdefault(field, []).append(error)
+            raise ValidationError(errors) from exc
 
 
 class Workspace(models.Model):
@@ -177,6 +203,8 @@ class Invitation(models.Model):
                 Lower("email"),
                 condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
                 name="embassies_invitation_one_open_per_email",
+                violation_error_message=_("This address already has an open invitation."),
+                violation_error_code="invitation_open",
             )
         ]
 
@@ -194,6 +222,12 @@ class Invitation(models.Model):
         if self.expires_at <= now:
             return InvitationState.EXPIRED
         return InvitationState.PENDING
+
+    def get_state_display(self) -> str:
+        """The invitation's state in words ("Pending"), for pages."""
+        from .choices import InvitationState
+
+        return str(InvitationState(self.state()).label)
 
 
 class MembershipEvent(models.Model):
@@ -254,10 +288,14 @@ class ApiToken(models.Model):
             models.CheckConstraint(
                 name="embassies_apitoken_expires_after_creation",
                 condition=models.Q(expires_at__gt=models.F("created_at")),
+                violation_error_message=_("A token must expire after it is created."),
+                violation_error_code="token_expiry_order",
             ),
             models.CheckConstraint(
                 name="embassies_apitoken_scope_valid",
                 condition=models.Q(scope__in=ApiTokenScope.values),
+                violation_error_message=_("Choose one of the listed token scopes."),
+                violation_error_code="token_scope_unknown",
             ),
         ]
 

@@ -40,6 +40,11 @@ PRODUCTION = DJANGO_ENV == "production"
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DEBUG must be off when DJANGO_ENV=production")
+# With DEBUG on, errors still show the site's own pages (exchange/error_pages.py); a developer
+# who wants Django's technical 404 and traceback pages asks for them with this.
+DEBUG_TECHNICAL_PAGES = env.bool("DEBUG_TECHNICAL_PAGES", default=False)
+if not (DEBUG and DEBUG_TECHNICAL_PAGES):
+    CSRF_FAILURE_VIEW = "exchange.views.csrf_failure"
 
 SECRET_KEY = _secret("SECRET_KEY", default=None if PRODUCTION else "dev-only-insecure-key")
 if not SECRET_KEY or (PRODUCTION and len(SECRET_KEY) < 50):
@@ -101,6 +106,9 @@ MIDDLEWARE = [
     "embassies.middleware.SessionLifetimeMiddleware",
     "embassies.middleware.RequireTwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The site's error pages in DEBUG too (unless DEBUG_TECHNICAL_PAGES); inside the session,
+    # sign-in and common middleware, so the 404 page has its header and APPEND_SLASH works.
+    "exchange.error_pages.FriendlyErrorPagesMiddleware",
     # Last, as django-axes asks: it turns a lock-out into the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -3,7 +3,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from . import views
 
+handler400 = "exchange.views.bad_request"
+handler403 = "exchange.views.permission_denied"
 handler404 = "exchange.views.page_not_found"
+handler500 = "exchange.views.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -63,9 +63,59 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok"})
 
 
+def _api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """404 for a URL that matches no route: JSON with a `detail` under /api/ (what API clients
-    parse, like every other API error), the site's page elsewhere."""
-    if request.path.startswith("/api/"):
+    parse, like every other API error), the site's page elsewhere.
+
+    The page never shows the exception's message: a hidden record and a missing one (and a
+    mistyped address) read exactly alike.
+    """
+    if _api(request):
         return JsonResponse({"detail": _("Not found.")}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """403: JSON under /api/, else the site's page (the reason, when the code gave one)."""
+    if _api(request):
+        detail = str(exception) or _("You do not have permission to perform this action.")
+        return JsonResponse({"detail": detail}, status=403)
+    return defaults.permission_denied(request, exception)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """400 for a request Django refuses before any view (a bad host, a broken upload)."""
+    if _api(request):
+        return JsonResponse({"detail": _("Bad request.")}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent without its CSRF token (an old tab, cookies blocked): the 403 page in words.
+
+    Django's own page explains CSRF to developers (and, in DEBUG, how to configure it).
+    """
+    if _api(request):
+        return JsonResponse({"detail": _("CSRF check failed.")}, status=403)
+    return render(
+        request,
+        "403.html",
+        {
+            "reason": _(
+                "The form had expired or was sent from another page. Go back, reload the page "
+                "and send it again."
+            )
+        },
+        status=403,
+    )
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500: JSON under /api/, else templates/500.html (rendered without the database)."""
+    if _api(request):
+        return JsonResponse({"detail": _("Server error. The error was logged.")}, status=500)
+    return defaults.server_error(request)

@@ -108,6 +108,7 @@ class NetworkEvidence(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="ind_evidence_kind_fields",
+                violation_error_code="evidence_fields",
                 condition=(Q(kind=NetworkKind.PREFIX) & ~Q(network=""))
                 | (Q(kind=NetworkKind.ASN) & (Q(asn__isnull=False) | ~Q(as_org=""))),
                 violation_error_message=_("A prefix needs a network; an ASN a number or name."),
@@ -118,6 +119,7 @@ class NetworkEvidence(models.Model):
                 | Q(valid_to__isnull=True)
                 | Q(valid_to__gt=models.F("valid_from")),
                 violation_error_message=_("The window must end after it starts."),
+                violation_error_code="window_order",
             ),
         ]
 
@@ -152,6 +154,7 @@ class WarnListEntry(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="ind_warn_kind_fields",
+                violation_error_code="warn_fields",
                 condition=(Q(kind=NetworkKind.PREFIX) & ~Q(network=""))
                 | (Q(kind=NetworkKind.ASN) & (Q(asn__isnull=False) | ~Q(as_org=""))),
                 violation_error_message=_("A prefix needs a network; an ASN a number or name."),
@@ -222,6 +225,7 @@ class IPReport(SharedRecord):
                 fields=["workspace", "address_key", "seen_at", "context"],
                 name="ind_report_once",
                 violation_error_message=_("This address was already reported for that time."),
+                violation_error_code="report_duplicate",
             ),
         ]
 
@@ -328,6 +332,8 @@ class Match(models.Model):
                 fields=["report", "evidence"],
                 condition=Q(withdrawn_at__isnull=True),
                 name="ind_match_active_once",
+                violation_error_message=_("This report already matches this evidence."),
+                violation_error_code="match_duplicate",
             ),
         ]
 
@@ -385,6 +391,8 @@ class UploadJob(models.Model):
             models.CheckConstraint(
                 name="ind_upload_progress",
                 condition=Q(processed_rows__lte=models.F("total_rows")),
+                violation_error_message=_("An upload cannot process more rows than it has."),
+                violation_error_code="upload_progress",
             ),
         ]
 

@@ -26,12 +26,18 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    FieldDoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from embassies.permissions import is_officer
@@ -1022,9 +1028,23 @@ def _confidence(value: object) -> int:
     return int(text)
 
 
+def _field_label(name: str) -> str:
+    """A catalogue field's name as its label (`as_org` reads "AS organisation")."""
+    for model in (Compound, NetworkEvidence, WarnListEntry):
+        try:
+            return capfirst(str(model._meta.get_field(name).verbose_name))
+        except FieldDoesNotExist:
+            continue
+    return capfirst(name.replace("_", " "))
+
+
 def _error_text(exc: ValidationError) -> str:
+    """A catalogue row's problem in words: each field by its label, not its key."""
     if hasattr(exc, "error_dict"):
-        return "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+        return "; ".join(
+            " ".join(v) if k == NON_FIELD_ERRORS else f"{_field_label(k)}: {' '.join(v)}"
+            for k, v in exc.message_dict.items()
+        )
     return " ".join(exc.messages)
 
 

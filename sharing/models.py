@@ -84,6 +84,7 @@ class SharedRecord(models.Model):
                 name="%(app_label)s_%(class)s_red_not_all",
                 condition=~models.Q(tlp=TLP.RED, shared_with_all=True),
                 violation_error_message=_("A TLP:RED record cannot be shared with all workspaces."),
+                violation_error_code="red_shared_with_all",
             )
         ]
 
@@ -131,7 +132,10 @@ class Notification(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["recipient", "event_key"], name="sharing_notification_once"
+                fields=["recipient", "event_key"],
+                name="sharing_notification_once",
+                violation_error_message=_("This notice was already sent to this person."),
+                violation_error_code="notice_sent",
             )
         ]
 

@@ -147,12 +147,15 @@ class VictimRecord(SharedRecord):
             models.CheckConstraint(
                 name="victims_record_status_valid",
                 condition=models.Q(status__in=VictimStatus.values),
+                violation_error_message=_("Choose one of the listed statuses."),
+                violation_error_code="status_unknown",
             ),
             # A lawful basis is never recorded without saying why.
             models.CheckConstraint(
                 name="victims_record_basis_has_note",
                 condition=models.Q(lawful_basis="") | ~models.Q(lawful_basis_note=""),
                 violation_error_message=_("Explain the lawful basis in the note."),
+                violation_error_code="basis_needs_note",
             ),
         ]
 

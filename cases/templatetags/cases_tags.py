@@ -12,6 +12,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
+from cases import display
 from cases.choices import LeadKind, LeadStatus
 from sharing.templatetags.sharing import tlp_badge
 
@@ -39,6 +40,12 @@ def clock(value: timedelta | None) -> str:
     if hours:
         return f"{sign}{hours}:{minutes:02d}:{seconds:02d}"
     return f"{sign}{minutes:02d}:{seconds:02d}"
+
+
+@register.simple_tag
+def lead_fields(lead: Lead) -> list[tuple[StrOrPromise, object]]:
+    """`{% lead_fields lead as rows %}`: the lead's details as (label, text), in words."""
+    return display.lead_fields(lead)
 
 
 # Labels by value, built once: `get_FOO_display()` re-hashes every choice (and translates each

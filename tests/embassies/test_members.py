@@ -205,3 +205,11 @@ def test_other_workspace_admin_cannot_change_roles(bravo_admin, alice, alpha, as
     from embassies.permissions import is_workspace_admin
 
     assert not is_workspace_admin(User.objects.get(pk=alice.pk), alpha)
+
+
+def test_invitations_show_their_state_in_words(alpha_admin, as_user, alpha):
+    invitation_create(
+        actor=None, workspace=alpha, email="pending@alpha.test", role=WorkspaceRole.OFFICER
+    )
+    body = as_user(alpha_admin).get(reverse("members", args=[alpha.slug])).content.decode()
+    assert "<td>Pending</td>" in body and "<td>pending</td>" not in body

@@ -141,7 +141,14 @@ def test_onboarding_form_errors_are_clear(platform_admin, as_user, alpha):
             "admin_email": "new@some.test",
         },
     )
-    assert response.status_code == 200 and response.context["form"].errors
+    assert response.status_code == 200
+    # On the country field, in words: not the constraint's name above the form.
+    errors = response.context["form"].errors
+    assert list(errors) == ["country"]
+    assert errors["country"] == [
+        "Choose the country: only an international organisation may have none."
+    ]
+    assert "embassies_delegation" not in response.content.decode()
     assert not Delegation.objects.filter(name="Embassy of Somewhere").exists()
 
 
