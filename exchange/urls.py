@@ -1,13 +1,17 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import views
+from . import health, metrics, views
 
 handler404 = "exchange.views.page_not_found"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
+    # Probes (exchange.health, exchange.metrics); exchange.middleware.ProbeMiddleware serves
+    # them on internal host names too, without the HTTPS redirect.
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("embassies.urls")),
     path("", include("sharing.urls")),

@@ -13,15 +13,6 @@ def home(request: AuthedHttpRequest) -> HttpResponse:
     return render(request, "home.html", {"role": role_of(request.user)})
 
 
-def healthz(request: HttpRequest) -> HttpResponse:
-    """Liveness for the container health check: the app answers and reaches its database."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
-
-
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """404 for a URL that matches no route: JSON with a `detail` under /api/ (what API clients
     parse, like every other API error), the site's page elsewhere."""

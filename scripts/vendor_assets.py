@@ -104,10 +104,16 @@ def fetch() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for pkg in PACKAGES:
             spec = f"{pkg['name']}@{pkg['version']}"
-            out = subprocess.run(
-                ["npm", "pack", spec, "--silent", "--pack-destination", tmp],
-                check=True, capture_output=True, text=True,
-            ).stdout.strip().splitlines()[-1]
+            out = (
+                subprocess.run(
+                    ["npm", "pack", spec, "--silent", "--pack-destination", tmp],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
+                .stdout.strip()
+                .splitlines()[-1]
+            )
             unpacked = Path(tmp) / pkg["name"].replace("/", "_")
             with tarfile.open(Path(tmp) / out) as tar:
                 tar.extractall(unpacked, filter="data")
@@ -122,7 +128,9 @@ def fetch() -> None:
                     text = target.read_text(encoding="utf-8")
                     target.write_text(SOURCE_MAP.sub("", text), encoding="utf-8")
                 files[dest] = sha256(target)
-            entries.append({k: pkg[k] for k in ("name", "version", "license", "purpose")} | {"files": files})
+            entries.append(
+                {k: pkg[k] for k in ("name", "version", "license", "purpose")} | {"files": files}
+            )
             print(f"vendored {spec}: {len(files)} files")
     MANIFEST.write_text(json.dumps({"packages": entries}, indent=2) + "\n")
 
