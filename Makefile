@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: run test lint typecheck check bench bench-quick worker beat messages clean \
-	isolation fuzz faults scan load proof
+	isolation fuzz faults scan load proof stack-check restore-drill
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,17 @@ load: $(STAMP)
 	$(BIN)/python benchmarks/load.py --seconds $(LOAD_SECONDS) $(LOAD_ARGS)
 
 proof: isolation fuzz faults scan load
+
+# The image without a container engine: the Dockerfile's RUN steps in a fresh virtualenv,
+# then the production stack (gunicorn, worker, beat, nginx with TLS; PostgreSQL database
+# h_ops_stack_*, a private redis-server) checked end to end (deploy/stack_check.py).
+stack-check:
+	$(PYTHON) deploy/stack_check.py --stack
+
+# Backup and restore drill: pg_dump a database with victim records, restore it into a fresh
+# one, verify the audit chain and read a record (deploy/restore_drill.sh).
+restore-drill: $(STAMP)
+	bash deploy/restore_drill.sh
 
 worker: $(STAMP)
 	$(BIN)/celery -A exchange worker -l info
