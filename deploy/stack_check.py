@@ -462,6 +462,7 @@ def main() -> int:
     args = parser.parse_args()
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="h_ops_stack_"))
     work.mkdir(parents=True, exist_ok=True)
+    work.chmod(0o755)  # nginx's workers (an unprivileged user) keep request bodies under it
     try:
         app, venv, env = build(work)
         if args.stack:
