@@ -6,10 +6,11 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
-COPY pyproject.toml README.md ./
-RUN pip install --upgrade pip
+# The locked dependencies first (every version and hash pinned; `make lock` renews them):
+# this layer is reused until requirements.txt changes. The app itself runs from /app.
+COPY requirements.txt ./
+RUN pip install --require-hashes -r requirements.txt
 COPY . .
-RUN pip install .
 RUN DJANGO_ENV=build python manage.py collectstatic --noinput
 # build-check: skip (creates a system account; CI runs as itself)
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin exchange

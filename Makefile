@@ -5,13 +5,28 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: run test lint typecheck check bench bench-quick worker beat messages clean \
-	isolation fuzz faults scan load proof stack-check restore-drill
+	isolation fuzz faults scan load proof stack-check restore-drill lock
 
-$(STAMP): pyproject.toml
+# Dependencies come from the lock files (every version and hash pinned; `make lock` renews
+# them from pyproject.toml), the project itself is installed in place without its dependencies.
+$(STAMP): pyproject.toml requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# Renew the lock files after changing a dependency in pyproject.toml (docs/operations.md).
+# The development file is constrained by the production one: tests run the versions deployed.
+LOCK_VENV := .venv-lock
+lock:
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet pip-tools
+	$(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+	  --no-emit-index-url --no-emit-find-links --output-file requirements.txt pyproject.toml
+	$(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+	  --no-emit-index-url --no-emit-find-links --extra dev --constraint requirements.txt \
+	  --output-file requirements-dev.txt pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput

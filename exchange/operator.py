@@ -1,4 +1,4 @@
-"""Operator actions run from the command line (embassies/management/commands/): each writes an
+"""Operator actions run from the command line (exchange/management/commands/): each writes an
 OperatorAction. Kept out of embassies.services because they act outside any signed-in user's
 permissions: only someone with a shell on the host runs them."""
 
