@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -128,6 +129,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "exchange.urls"
+# Forms render through the project's templates, so templates/django/forms/ lays out every form
+# (a checkbox beside its label, choices in a fieldset) in one place.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 WSGI_APPLICATION = "exchange.wsgi.application"
 
 TEMPLATES = [

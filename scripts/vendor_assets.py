@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ROOT / "static" / "vendor" / "MANIFEST.json"
 
 # name, version, licence, what it is for, and {file in the package: where it goes (from ROOT)}.
+ICONS = "static/vendor/bootstrap-icons"
 SARABUN_WEIGHTS = ("400", "600", "700")
 SARABUN_SUBSETS = ("thai", "latin", "latin-ext", "vietnamese")
 PACKAGES: list[dict] = [
@@ -48,9 +49,9 @@ PACKAGES: list[dict] = [
         "purpose": "icons as a web font",
         "files": {
             "LICENSE": "static/vendor/bootstrap-icons/LICENSE",
-            "font/bootstrap-icons.min.css": "static/vendor/bootstrap-icons/bootstrap-icons.min.css",
-            "font/fonts/bootstrap-icons.woff2": "static/vendor/bootstrap-icons/fonts/bootstrap-icons.woff2",
-            "font/fonts/bootstrap-icons.woff": "static/vendor/bootstrap-icons/fonts/bootstrap-icons.woff",
+            "font/bootstrap-icons.min.css": f"{ICONS}/bootstrap-icons.min.css",
+            "font/fonts/bootstrap-icons.woff2": f"{ICONS}/fonts/bootstrap-icons.woff2",
+            "font/fonts/bootstrap-icons.woff": f"{ICONS}/fonts/bootstrap-icons.woff",
         },
     },
     {
@@ -67,12 +68,14 @@ PACKAGES: list[dict] = [
         "name": "@fontsource/sarabun",
         "version": "5.3.0",
         "license": "OFL-1.1",
-        "purpose": "Sarabun, the Thai government's document typeface, so Thai never renders as boxes",
+        "purpose": "Sarabun, the Thai official document typeface: Thai never renders as boxes",
         "files": {
             "LICENSE": "static/vendor/sarabun/LICENSE",
             **{f"{w}.css": f"static/vendor/sarabun/{w}.css" for w in SARABUN_WEIGHTS},
             **{
-                f"files/sarabun-{s}-{w}-normal.{ext}": f"static/vendor/sarabun/files/sarabun-{s}-{w}-normal.{ext}"
+                f"files/sarabun-{s}-{w}-normal.{ext}": (
+                    f"static/vendor/sarabun/files/sarabun-{s}-{w}-normal.{ext}"
+                )
                 for w in SARABUN_WEIGHTS
                 for s in SARABUN_SUBSETS
                 for ext in ("woff2", "woff")
@@ -104,16 +107,10 @@ def fetch() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for pkg in PACKAGES:
             spec = f"{pkg['name']}@{pkg['version']}"
-            out = (
-                subprocess.run(
-                    ["npm", "pack", spec, "--silent", "--pack-destination", tmp],
-                    check=True,
-                    capture_output=True,
-                    text=True,
-                )
-                .stdout.strip()
-                .splitlines()[-1]
-            )
+            # A fixed command over our own pinned list; npm goes to the registry it is set up for.
+            command = ["npm", "pack", spec, "--silent", "--pack-destination", tmp]
+            done = subprocess.run(command, check=True, capture_output=True, text=True)  # noqa: S603
+            out = done.stdout.strip().splitlines()[-1]
             unpacked = Path(tmp) / pkg["name"].replace("/", "_")
             with tarfile.open(Path(tmp) / out) as tar:
                 tar.extractall(unpacked, filter="data")
@@ -128,9 +125,8 @@ def fetch() -> None:
                     text = target.read_text(encoding="utf-8")
                     target.write_text(SOURCE_MAP.sub("", text), encoding="utf-8")
                 files[dest] = sha256(target)
-            entries.append(
-                {k: pkg[k] for k in ("name", "version", "license", "purpose")} | {"files": files}
-            )
+            about = {k: pkg[k] for k in ("name", "version", "license", "purpose")}
+            entries.append(about | {"files": files})
             print(f"vendored {spec}: {len(files)} files")
     MANIFEST.write_text(json.dumps({"packages": entries}, indent=2) + "\n")
 

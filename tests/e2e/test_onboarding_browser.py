@@ -6,7 +6,7 @@ from base64 import b32decode
 from django.core import mail
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.embassies.factories import UserFactory
 from tests.totp import code_for, code_for_key
@@ -18,6 +18,20 @@ def _fill(driver, name: str, value: str) -> None:
     field = driver.find_element(By.NAME, name)
     field.clear()
     field.send_keys(value)
+
+
+def _open_user_menu(driver) -> None:
+    """The account menu (members, delegations, tokens, sign out) opens from the header."""
+    toggler = driver.find_element(By.CSS_SELECTOR, "header .navbar-toggler")
+    if toggler.is_displayed():  # a narrow window: the menu button first
+        toggler.click()
+        WebDriverWait(driver, 5).until(
+            lambda d: "show" in d.find_element(By.ID, "mainnav").get_attribute("class").split()
+        )
+    menu = driver.find_element(By.ID, "user-menu")
+    WebDriverWait(driver, 5).until(lambda d: menu.is_displayed())
+    menu.click()
+    WebDriverWait(driver, 5).until(lambda d: menu.get_attribute("aria-expanded") == "true")
 
 
 def _click_and_wait(driver, element) -> None:
@@ -45,17 +59,19 @@ def test_onboarding_in_a_browser(live_server, browser, settings):
     _submit(browser)
     assert "Welcome" in browser.page_source
 
+    _open_user_menu(browser)
     _click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Delegations"))
     _click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Onboard a delegation"))
     _fill(browser, "name", "Embassy of the Philippines")
-    browser.find_element(By.CSS_SELECTOR, "select[name=kind] option[value=embassy]").click()
-    browser.find_element(By.CSS_SELECTOR, "select[name=country] option[value=PH]").click()
+    Select(browser.find_element(By.NAME, "kind")).select_by_value("embassy")
+    Select(browser.find_element(By.NAME, "country")).select_by_value("PH")
     _fill(browser, "admin_email", "consul@ph.example")
     _submit(browser)
     assert "is onboarded" in browser.page_source
     assert "consul@ph.example" in browser.page_source
 
     link = re.search(r"http://\S+/invite/\S+/", mail.outbox[-1].body).group(0)
+    _open_user_menu(browser)
     _click_and_wait(
         browser,
         browser.find_element(By.CSS_SELECTOR, "header form button[type=submit]:not([name])"),
@@ -72,7 +88,8 @@ def test_onboarding_in_a_browser(live_server, browser, settings):
     _fill(browser, "totp_code", code_for_key(key_hex))
     _submit(browser)
     assert "Your account and authenticator are set up" in browser.page_source
-    assert "Members" in browser.page_source  # the new delegation admin's navigation
+    _open_user_menu(browser)
+    assert browser.find_element(By.LINK_TEXT, "Members").is_displayed()  # a delegation admin's menu
 
     # The language switch turns the page Thai.
     _click_and_wait(

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
 from django.test import Client
+
+from tests.csp import inline_code
 
 from .conftest import unverified_client
 from .urlconf import routes
@@ -30,7 +31,6 @@ STRICT = {
     "frame-ancestors": {"'none'"},
     "form-action": {"'self'"},
 }
-URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "srcdoc"}
 
 
 def policy_of(response) -> dict[str, set[str]]:
@@ -50,39 +50,6 @@ def assert_strict(response) -> None:
         assert policy.get(name) == allowed, (path, name, policy.get(name))
     for name in ("script-src", "style-src", "default-src"):
         assert not policy[name] & {"'unsafe-inline'", "'unsafe-eval'", "*"}, (path, name)
-
-
-class InlineCode(HTMLParser):
-    """Collects what a strict CSP blocks: inline scripts and styles, handlers, script URLs."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.problems: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        names = dict(attrs)
-        if tag == "script" and not names.get("src"):
-            self.problems.append("inline <script>")
-        if tag == "style":
-            self.problems.append("<style> block")
-        for name, value in attrs:
-            if name.startswith("on"):
-                self.problems.append(f"<{tag} {name}=…> handler")
-            if name == "style":
-                self.problems.append(f"<{tag} style=…> attribute")
-            # Browsers ignore whitespace and control characters inside the scheme.
-            squeezed = re.sub(r"[\x00-\x20]", "", value or "").lower()
-            if name in URL_ATTRIBUTES and squeezed.startswith("javascript:"):
-                self.problems.append(f"<{tag} {name}=javascript:…>")
-
-    handle_startendtag = handle_starttag
-
-
-def inline_code(html: str) -> list[str]:
-    parser = InlineCode()
-    parser.feed(html)
-    parser.close()
-    return parser.problems
 
 
 def test_the_checker_finds_what_it_looks_for():
