@@ -5,13 +5,28 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: run test lint typecheck check bench bench-quick worker beat messages clean \
-	isolation fuzz faults scan load proof
+	isolation fuzz faults scan load proof stack-check restore-drill lock
 
-$(STAMP): pyproject.toml
+# Dependencies come from the lock files (every version and hash pinned; `make lock` renews
+# them from pyproject.toml), the project itself is installed in place without its dependencies.
+$(STAMP): pyproject.toml requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# Renew the lock files after changing a dependency in pyproject.toml (docs/operations.md).
+# The development file is constrained by the production one: tests run the versions deployed.
+LOCK_VENV := .venv-lock
+lock:
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet pip-tools
+	$(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+	  --no-emit-index-url --no-emit-find-links --output-file requirements.txt pyproject.toml
+	$(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+	  --no-emit-index-url --no-emit-find-links --extra dev --constraint requirements.txt \
+	  --output-file requirements-dev.txt pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
@@ -71,6 +86,17 @@ load: $(STAMP)
 	$(BIN)/python benchmarks/load.py --seconds $(LOAD_SECONDS) $(LOAD_ARGS)
 
 proof: isolation fuzz faults scan load
+
+# The image without a container engine: the Dockerfile's RUN steps in a fresh virtualenv,
+# then the production stack (gunicorn, worker, beat, nginx with TLS; PostgreSQL database
+# h_ops_stack_*, a private redis-server) checked end to end (deploy/stack_check.py).
+stack-check:
+	$(PYTHON) deploy/stack_check.py --stack
+
+# Backup and restore drill: pg_dump a database with victim records, restore it into a fresh
+# one, verify the audit chain and read a record (deploy/restore_drill.sh).
+restore-drill: $(STAMP)
+	bash deploy/restore_drill.sh
 
 worker: $(STAMP)
 	$(BIN)/celery -A exchange worker -l info

@@ -6,6 +6,7 @@ DATABASE_URL / CELERY_BROKER_URL at PostgreSQL and Redis (see docker-compose.yml
 Every secret may also come from a file: SECRET_KEY_FILE, DATABASE_URL_FILE, ...
 """
 
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -33,12 +34,16 @@ def _secret(name: str, default: str | None = None) -> str | None:
 
 
 DJANGO_ENV = env.str("DJANGO_ENV", default="development")
-if DJANGO_ENV not in {"development", "production"}:
-    raise ImproperlyConfigured("DJANGO_ENV must be 'development' or 'production'")
+if DJANGO_ENV not in {"development", "production", "build"}:
+    raise ImproperlyConfigured("DJANGO_ENV must be 'development', 'production' or 'build'")
 PRODUCTION = DJANGO_ENV == "production"
+# The image's build step (collectstatic) only: production's static files storage with no
+# secret and no database, so no secret is ever baked into an image. It serves nothing: no
+# host is allowed and the database is an empty in-memory SQLite.
+BUILD = DJANGO_ENV == "build"
 
-DEBUG = env.bool("DEBUG", default=not PRODUCTION)
-if PRODUCTION and DEBUG:
+DEBUG = env.bool("DEBUG", default=not (PRODUCTION or BUILD))
+if (PRODUCTION or BUILD) and DEBUG:
     raise ImproperlyConfigured("DEBUG must be off when DJANGO_ENV=production")
 # With DEBUG on, errors still show the site's own pages (exchange/error_pages.py); a developer
 # who wants Django's technical 404 and traceback pages asks for them with this.
@@ -46,12 +51,20 @@ DEBUG_TECHNICAL_PAGES = env.bool("DEBUG_TECHNICAL_PAGES", default=False)
 if not (DEBUG and DEBUG_TECHNICAL_PAGES):
     CSRF_FAILURE_VIEW = "exchange.views.csrf_failure"
 
-SECRET_KEY = _secret("SECRET_KEY", default=None if PRODUCTION else "dev-only-insecure-key")
+SECRET_KEY = (
+    secrets.token_urlsafe(60)  # thrown away with the build step
+    if BUILD
+    else _secret("SECRET_KEY", default=None if PRODUCTION else "dev-only-insecure-key")
+)
 if not SECRET_KEY or (PRODUCTION and len(SECRET_KEY) < 50):
     raise ImproperlyConfigured("SECRET_KEY must be set (50+ characters) in production")
 
-ALLOWED_HOSTS = env.list(
-    "ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
+ALLOWED_HOSTS = (
+    []
+    if BUILD
+    else env.list(
+        "ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
+    )
 )
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set in production")
@@ -88,6 +101,16 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response, redirects and errors included, carries its X-Request-ID, and every
+    # log line written while serving it names the request (exchange.logs).
+    "exchange.middleware.RequestIdMiddleware",
+    # Requests per view, status and latency for /metrics (exchange.metrics).
+    "exchange.metrics.RequestMetricsMiddleware",
+    # /healthz, /readyz and /metrics for probes on internal host names, before host validation
+    # and the HTTPS redirect (exchange.health).
+    "exchange.middleware.ProbeMiddleware",
+    # Bodies over the limits below answer 413 before anything reads them (JSON under /api/).
+    "exchange.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy on every response, error pages included (policy below).
     "csp.middleware.CSPMiddleware",
@@ -139,9 +162,15 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db_url(
         "DATABASE_URL",
-        default=_secret("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        default=(
+            "sqlite://:memory:"
+            if BUILD
+            else _secret("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+        ),
     )
 }
+if BUILD:  # never a configured database while building
+    DATABASES["default"] = env.db_url_config("sqlite://:memory:")
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60 if PRODUCTION else 0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -217,7 +246,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if PRODUCTION
+        if PRODUCTION or BUILD
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
@@ -230,6 +259,16 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
+
+# Request bodies. The API promises 10,000 IP reports in one batch with notes at their maximum
+# (2,000 characters): in UTF-8, Thai notes take 3 bytes a character, so a full batch is ~62 MB
+# (ASCII notes ~22 MB). Pages (sign-in, forms, the 5 MB CSV upload) need far less, and the
+# sign-in form is open to anyone, so they get a small limit. Over a limit: 413, JSON under /api/.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024 * 1024)
+WEB_MAX_BODY_BYTES = env.int("WEB_MAX_BODY_BYTES", default=UPLOAD_MAX_BYTES + 2 * 1024 * 1024)
+# Django's own cap on a body read into memory: the larger of the two (the middleware above
+# applies the smaller one to pages).
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(API_MAX_BODY_BYTES, WEB_MAX_BODY_BYTES)
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
@@ -330,6 +369,8 @@ VICTIMS_ENCRYPTION_KEYS = [
 VICTIMS_LOOKUP_KEY = _secret(
     "VICTIMS_LOOKUP_KEY", default=None if PRODUCTION else "dev-only-victims-lookup-key"
 )
+if BUILD:
+    VICTIMS_ENCRYPTION_KEYS, VICTIMS_LOOKUP_KEY = [], None  # nothing is read or written
 if PRODUCTION and (not VICTIMS_ENCRYPTION_KEYS or not VICTIMS_LOOKUP_KEY):
     raise ImproperlyConfigured(
         "VICTIMS_ENCRYPTION_KEYS and VICTIMS_LOOKUP_KEY must be set in production"
@@ -430,10 +471,51 @@ if PRODUCTION:
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
 
+# --- operations: probes, metrics, logs ---
+# Host names the probes (/healthz, /readyz, /metrics) answer on besides ALLOWED_HOSTS: the
+# container's loopback for its health check, the compose service name for the proxy and a
+# Prometheus scraper. Nothing else answers on these names.
+HEALTH_CHECK_HOSTS = env.list(
+    "HEALTH_CHECK_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "web"]
+)
+# /readyz fails when any of these is older (seconds): the worker heartbeat (written every
+# 15 s), beat's last sweep (every 60 s), the oldest e-mail owed and the oldest report waiting
+# for a match (both drained every minute).
+READYZ_WORKER_MAX_AGE = env.float("READYZ_WORKER_MAX_AGE", default=60)
+READYZ_BEAT_MAX_AGE = env.float("READYZ_BEAT_MAX_AGE", default=180)
+READYZ_OUTBOX_MAX_AGE = env.float("READYZ_OUTBOX_MAX_AGE", default=900)
+READYZ_PENDING_MATCH_MAX_AGE = env.float("READYZ_PENDING_MATCH_MAX_AGE", default=900)
+# /metrics: with a token, only `Authorization: Bearer <token>` reads it; without one, only
+# requests from the loopback address (the proxy refuses /metrics from outside in any case).
+METRICS_TOKEN = _secret("METRICS_TOKEN", default="") or ""
+
+# Logs: one JSON object per line on standard error (LOG_FORMAT=text for a terminal), each
+# with the request id, user id and workspace id of the request or task that wrote it; never a
+# record's content (tests/scan checks the logs for identities).
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "text")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be 'json' or 'text'")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "exchange.logs.RequestContextFilter"}},
+    "formatters": {
+        "json": {"()": "exchange.logs.JsonFormatter"},
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+# The worker and beat log through the handler above (JSON, with the task's request id)
+# rather than Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# --- end operations ---

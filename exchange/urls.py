@@ -1,7 +1,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import views
+from . import health, metrics, views
 
 handler400 = "exchange.views.bad_request"
 handler403 = "exchange.views.permission_denied"
@@ -10,8 +10,12 @@ handler500 = "exchange.views.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
     path("search/", views.search, name="search"),
+    # Probes (exchange.health, exchange.metrics); exchange.middleware.ProbeMiddleware serves
+    # them on internal host names too, without the HTTPS redirect.
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("embassies.urls")),
     path("", include("sharing.urls")),

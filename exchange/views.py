@@ -54,15 +54,6 @@ def search(request: AuthedHttpRequest) -> HttpResponse:
     )
 
 
-def healthz(request: HttpRequest) -> HttpResponse:
-    """Liveness for the container health check: the app answers and reaches its database."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
-
-
 def _api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 

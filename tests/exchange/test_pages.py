@@ -37,10 +37,6 @@ def test_unknown_page_is_a_clear_404(alice, as_user):
     assert "nothing here that you can see" in response.content.decode()
 
 
-def test_healthz(client, db):
-    assert client.get("/healthz").json() == {"status": "ok"}
-
-
 def test_seed_demo_is_idempotent_and_prints_the_cast(db, capsys):
     from django.core.management import call_command
 

@@ -82,6 +82,8 @@ PUBLIC_NAMES = {
     "otp_verify",
     "otp_enrol",
     "healthz",
+    "readyz",
+    "metrics",
     "set_language",
     "invitation_accept",
     "schema",

@@ -23,6 +23,8 @@ PUBLIC = {
     "invitation_accept": "accepting an invitation sets the password and authenticator",
     "set_language": "the language switch on the sign-in pages",
     "healthz": "the load balancer's health check (no data)",
+    "readyz": "the readiness probe (ages and states of the services, no data)",
+    "metrics": "Prometheus metrics: refused without the token or off the loopback (no data)",
     "schema": "the OpenAPI description (no data)",
     "api_docs": "the API documentation page (no data)",
 }

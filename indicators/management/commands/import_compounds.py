@@ -52,10 +52,14 @@ class Command(BaseCommand):
         result = catalogue_import(actor=actor, items=items)
         for problem in result.errors:
             self.stderr.write(f"line {problem.row}: {problem.value}: {problem.reason}")
-        self.stdout.write(
+        summary = (
             f"{fmt}: {result.created} created, {result.updated} updated, "
             f"{result.unchanged} unchanged, {len(result.errors)} rejected"
         )
+        if not (result.created or result.updated or result.unchanged):
+            # A script or cron job must see the failure: exit 1, not 0.
+            raise CommandError(f"nothing imported ({summary})")
+        self.stdout.write(summary)
 
     def _actor(self, email: str) -> User:
         qs = User.objects.filter(is_active=True)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0003_lead_newest_first_index'),
+        ('cases', '0004_lead_bare_key'),
         ('embassies', '0005_constraint_messages'),
         ('indicators', '0003_report_newest_first_index'),
         ('victims', '0003_timeline_notes_erasable'),
