@@ -1032,7 +1032,7 @@ def _field_label(name: str) -> str:
     """A catalogue field's name as its label (`as_org` reads "AS organisation")."""
     for model in (Compound, NetworkEvidence, WarnListEntry):
         try:
-            return capfirst(str(model._meta.get_field(name).verbose_name))
+            return capfirst(str(getattr(model._meta.get_field(name), "verbose_name", name)))
         except FieldDoesNotExist:
             continue
     return capfirst(name.replace("_", " "))

@@ -71,7 +71,9 @@ def field_names(names: str) -> str:
         if not name:
             continue
         try:
-            words.append(capfirst(str(VictimRecord._meta.get_field(name).verbose_name)))
+            words.append(
+                capfirst(str(getattr(VictimRecord._meta.get_field(name), "verbose_name", name)))
+            )
         except FieldDoesNotExist:
             words.append(capfirst(name.replace("_", " ")))
     return ", ".join(words)

@@ -196,9 +196,9 @@ def test_catalogue_import_values_that_were_a_500(platform_admin):
     )
     reasons = {p.row: p.reason for p in result.errors}
     assert set(reasons) == {"2", "3", "4", "5"}  # by line; line 6 is good
-    assert "latitude" in reasons["2"] and "not a number" in reasons["2"]
-    assert "valid_from" in reasons["3"] and "valid_from" in reasons["4"]
-    assert "confidence" in reasons["5"]
+    assert "latitude" in reasons["2"].lower() and "not a number" in reasons["2"]
+    assert "Valid from" in reasons["3"] and "Valid from" in reasons["4"]  # the label, not the key
+    assert "confidence" in reasons["5"].lower()
     assert result.created == 1  # the good evidence of the last row
     assert str(Compound.objects.get().latitude) == "16.70000"  # unchanged by "north"
 
