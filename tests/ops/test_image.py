@@ -58,7 +58,10 @@ def test_the_dockerfile_uses_no_secret_runs_unprivileged_from_the_lock():
     assert "deploy/gunicorn.conf.py" in next(a for k, a, _ in steps if k == "CMD")
 
 
-def test_gunicorn_recycles_workers_with_jitter_and_logs_request_time():
+def test_gunicorn_recycles_workers_with_jitter_and_logs_request_time(monkeypatch):
+    # The config sets PROMETHEUS_MULTIPROC_DIR in the environment: keep it out of this process's
+    # (later subprocesses would inherit a metrics directory another test's server empties).
+    monkeypatch.setattr(os, "environ", dict(os.environ))
     config: dict = {}
     exec(
         compile((ROOT / "deploy/gunicorn.conf.py").read_text(), "gunicorn.conf.py", "exec"), config

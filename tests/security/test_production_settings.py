@@ -71,7 +71,8 @@ print(json.dumps(out))
 
 
 def _run(script: str, **extra: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DEBUG"}}
+    skip = {"DJANGO_SETTINGS_MODULE", "DEBUG", "PROMETHEUS_MULTIPROC_DIR"}
+    env = {k: v for k, v in os.environ.items() if k not in skip}
     env.update(PROD, DJANGO_SETTINGS_MODULE="exchange.settings", **extra)
     result = subprocess.run(
         [sys.executable, "-c", script],
